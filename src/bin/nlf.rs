@@ -1,0 +1,2 @@
+//! The `nlf` command-line tool.
+fn main() {}

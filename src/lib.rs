@@ -1,0 +1,10 @@
+//! nlf
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod json;
+mod limits;
+
+pub use error::{Error, Limit};
+pub use limits::Limits;

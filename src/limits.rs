@@ -1,0 +1,50 @@
+//! Bounds on what one input may cost.
+
+/// Bounds on the size and shape of input, so that hostile input costs time and memory linear in
+/// its size and never more than these limits allow.
+///
+/// Past any limit, reading stops with [`crate::Error::LimitExceeded`] naming the limit.
+///
+/// ```
+/// let strict = nlf::Limits { max_size: 64 * 1024, ..nlf::Limits::default() };
+/// assert!(strict.max_depth <= nlf::Limits::default().max_depth);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Bytes in one input handed to [`crate::read`]. Default 1 MiB (an NLF is about 1 KB).
+    pub max_size: usize,
+    /// Nesting depth of JSON arrays and objects. Default 32 (an NLF needs 5); values above
+    /// [`Limits::HARD_MAX_DEPTH`] are treated as that.
+    pub max_depth: usize,
+    /// Bytes in one JSON string after unescaping, and characters in one number. Default 64 KiB.
+    pub max_string_len: usize,
+    /// Members in one JSON object, or elements in one array. Default 4,096.
+    pub max_members: usize,
+    /// Packages in one NLF. Default 256 (the largest bundle has about 20).
+    pub max_packages: usize,
+    /// Licenses (keys and documents) in one input. Default 10,000.
+    pub max_documents: usize,
+}
+
+impl Limits {
+    /// The nesting depth that no setting can exceed: it bounds the parser's stack use.
+    pub const HARD_MAX_DEPTH: usize = 128;
+
+    pub(crate) fn depth(&self) -> usize {
+        self.max_depth.min(Self::HARD_MAX_DEPTH)
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_size: 1 << 20,
+            max_depth: 32,
+            max_string_len: 64 * 1024,
+            max_members: 4096,
+            max_packages: 256,
+            max_documents: 10_000,
+        }
+    }
+}
