@@ -509,7 +509,9 @@ impl<'a, 'l> Parser<'a, 'l> {
             return Err(self.syntax(start, "number is too large for binary64 (I-JSON)"));
         }
         if integer && v.abs() >= UNSAFE_INTEGER {
-            return Err(self.syntax(start, "integer beyond ±(2^53-1) cannot be held exactly (I-JSON)"));
+            return Err(
+                self.syntax(start, "integer beyond ±(2^53-1) cannot be held exactly (I-JSON)")
+            );
         }
         Ok(v)
     }

@@ -5,6 +5,8 @@
 pub mod error;
 pub mod json;
 mod limits;
+mod scope;
 
 pub use error::{Error, Limit};
 pub use limits::Limits;
+pub use scope::Scope;
