@@ -12,6 +12,8 @@ pub mod codes {
     pub const GENERIC: u32 = 1_115_117;
     /// Serial number does not belong to node.
     pub const SERIAL_NOT_NODE: u32 = 1_115_134;
+    /// No license code was provided.
+    pub const NO_LICENSE: u32 = 1_115_130;
     /// License data is invalid.
     pub const DATA_INVALID: u32 = 1_115_141;
     /// License signature is invalid.
@@ -72,12 +74,18 @@ impl fmt::Display for Limit {
 #[non_exhaustive]
 pub enum Error {
     /// The input is none of the accepted forms (key, NLF, escaped NLF, REST body, NLF lines).
-    #[error("not a license: the input looks like {looked_like} but {reason}")]
+    #[error("not a license: the input looks like {looked_like}; {reason}")]
     UnrecognizedInput {
         /// The form the input resembled most.
         looked_like: &'static str,
         /// Why it is not that form.
         reason: String,
+    },
+    /// The input holds no license at all (empty, or only whitespace).
+    #[error("no license was provided: {what}")]
+    NoLicense {
+        /// What the input held instead.
+        what: &'static str,
     },
     /// The input went past one of the configured [`crate::Limits`].
     #[error("input too large: {what} {found} exceeds the limit of {limit} (at byte {offset})")]
@@ -176,9 +184,9 @@ pub enum Error {
         expected: &'static str,
     },
     /// A run of letters that is not 28 long.
-    #[error("license key has {found} letters, expected 28 (key starting at character {position})")]
+    #[error("license key has {found} characters, expected 28 letters (key starting at character {position})")]
     KeyLength {
-        /// Number of letters found.
+        /// Number of characters found.
         found: usize,
         /// 1-based character position where the key starts.
         position: usize,
@@ -282,6 +290,7 @@ impl Error {
             Error::UnrecognizedInput { .. } | Error::LimitExceeded { .. } | Error::Json { .. } => {
                 NOT_ACCEPTABLE_FORMAT
             }
+            Error::NoLicense { .. } => NO_LICENSE,
             Error::DuplicateMember { .. }
             | Error::MissingField { .. }
             | Error::WrongType { .. }
@@ -310,6 +319,7 @@ impl Error {
     pub fn kind(&self) -> &'static str {
         match self {
             Error::UnrecognizedInput { .. } => "unrecognized_input",
+            Error::NoLicense { .. } => "no_license",
             Error::LimitExceeded { .. } => "limit_exceeded",
             Error::Json { .. } => "json",
             Error::DuplicateMember { .. } => "duplicate_member",
@@ -335,6 +345,15 @@ impl Error {
             Error::SerialNotNode { .. } => "serial_not_node",
             Error::Issue { .. } => "issue",
         }
+    }
+
+    /// Shift the character positions of key errors by `chars` (a key inside a larger input).
+    pub(crate) fn position_by(mut self, chars: usize) -> Self {
+        if let Error::KeyLength { position, .. } | Error::KeyCharacter { position, .. } = &mut self
+        {
+            *position += chars;
+        }
+        self
     }
 
     /// Shift every byte offset in the error by `base` (used when a document sits inside a larger

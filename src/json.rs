@@ -6,9 +6,14 @@
 //! spent. Strings without escapes borrow from the input.
 //!
 //! Policy beyond RFC 8259 (I-JSON, RFC 7493, which RFC 8785 requires): the text must be UTF-8,
-//! `\u` escapes must not leave lone surrogates, numbers must be finite binary64 values and
-//! integers written without fraction or exponent must lie within ±(2^53-1). Underflow to zero is
+//! `\u` escapes must not leave lone surrogates, numbers must be finite binary64 values, and an
+//! integer written without fraction or exponent must lie within ±(2^53-1) unless it is written
+//! exactly as RFC 8785 writes its binary64 value (so `120000000000000000000` is read, and
+//! `9007199254740993`, which binary64 would silently round, is not). Underflow to zero is
 //! accepted, as ECMAScript does.
+//!
+//! `Value`'s `PartialEq` compares objects in document order and `-0 == 0`: it is structural
+//! equality of what was read, not "the same JSON data" (compare canonical forms for that).
 
 use std::borrow::Cow;
 
@@ -137,6 +142,14 @@ pub fn parse<'a>(text: &'a str, limits: &Limits) -> Result<Node<'a>, Error> {
 
 /// Parse bytes: they must be UTF-8 (a byte order mark is not allowed here).
 pub fn parse_bytes<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Node<'a>, Error> {
+    if bytes.len() > limits.max_size {
+        return Err(Error::LimitExceeded {
+            what: Limit::Size,
+            limit: limits.max_size,
+            found: bytes.len(),
+            offset: limits.max_size,
+        });
+    }
     match std::str::from_utf8(bytes) {
         Ok(text) => parse(text, limits),
         Err(e) => {
@@ -508,13 +521,22 @@ impl<'a, 'l> Parser<'a, 'l> {
         if !v.is_finite() {
             return Err(self.syntax(start, "number is too large for binary64 (I-JSON)"));
         }
-        if integer && v.abs() >= UNSAFE_INTEGER {
-            return Err(
-                self.syntax(start, "integer beyond ±(2^53-1) cannot be held exactly (I-JSON)")
-            );
+        if integer && v.abs() >= UNSAFE_INTEGER && !is_canonical_number(v, text) {
+            return Err(self.syntax(
+                start,
+                "integer beyond ±(2^53-1) that binary64 would round; write it as RFC 8785 does (I-JSON)",
+            ));
         }
         Ok(v)
     }
+}
+
+/// Whether `text` is exactly how RFC 8785 writes `v`: then reading, canonicalizing and reading
+/// again cannot change the digits.
+fn is_canonical_number(v: f64, text: &str) -> bool {
+    let mut buf = Vec::with_capacity(32);
+    crate::canonical::write_number(v, &mut buf);
+    buf == text.as_bytes()
 }
 
 fn check_duplicates(members: &[Member<'_>], path: &[Cow<'_, str>]) -> Result<(), Error> {
@@ -617,8 +639,11 @@ mod tests {
     #[test]
     fn numbers_follow_i_json() {
         assert_eq!(p("-9007199254740991").unwrap().value, Value::Number(-9007199254740991.0));
-        assert!(p("9007199254740992").is_err());
         assert!(p("9007199254740993").is_err());
+        assert!(p("9007199254740995").is_err());
+        assert_eq!(p("9007199254740992").unwrap().value, Value::Number(9007199254740992.0));
+        assert_eq!(p("120000000000000000000").unwrap().value, Value::Number(1.2e20));
+        assert!(p("123123123123123123123123123123").is_err());
         assert!(p("1e400").is_err());
         assert_eq!(p("1e-400").unwrap().value, Value::Number(0.0));
         assert!(p("01").is_err());

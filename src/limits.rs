@@ -10,7 +10,6 @@
 /// assert!(strict.max_depth <= nlf::Limits::default().max_depth);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct Limits {
     /// Bytes in one input handed to [`crate::read`]. Default 1 MiB (an NLF is about 1 KB).
     pub max_size: usize,

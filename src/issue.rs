@@ -1,0 +1,122 @@
+//! The issuer side (feature `issuer`): key pairs, signed NLFs and 28-character keys.
+//!
+//! The library stays pure: randomness comes in as bytes (the CLI reads it from the operating
+//! system), so tests and fixtures are reproducible.
+
+use std::borrow::Cow;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
+use ed25519_dalek::{Signer, SigningKey};
+
+use crate::error::Error;
+use crate::json::{self, Member, Node, Value};
+use crate::limits::Limits;
+use crate::nlf::{Nlf, SIGNATURE_CONTEXT};
+use crate::trust::{MIN_SECRET_LEN, SECRET_PEM_LABEL};
+
+/// An NLF signing key, optionally with the key id it writes into `statusResp.keyId`.
+#[derive(Clone)]
+pub struct Issuer {
+    key: SigningKey,
+    key_id: Option<String>,
+}
+
+impl std::fmt::Debug for Issuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issuer")
+            .field("public_key", &self.public_key_base64())
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Issuer {
+    /// The key pair whose secret is `seed` (32 random bytes).
+    pub fn from_seed(seed: &[u8; 32]) -> Issuer {
+        Issuer { key: SigningKey::from_bytes(seed), key_id: None }
+    }
+
+    /// Read a PKCS#8 PEM `PRIVATE KEY` (Ed25519).
+    pub fn from_pkcs8_pem(pem: &str) -> Result<Issuer, Error> {
+        let key = SigningKey::from_pkcs8_pem(pem.trim()).map_err(|e| Error::TrustMaterial {
+            name: "signing key".into(),
+            reason: format!("not an Ed25519 PKCS#8 PEM private key: {e}"),
+        })?;
+        Ok(Issuer { key, key_id: None })
+    }
+
+    /// Write `statusResp.keyId = id` into every NLF this issuer signs (unless it has one).
+    pub fn with_key_id(mut self, id: &str) -> Issuer {
+        self.key_id = Some(id.to_owned());
+        self
+    }
+
+    /// The private key as PKCS#8 PEM. Keep it secret.
+    pub fn to_pkcs8_pem(&self) -> Result<String, Error> {
+        self.key
+            .to_pkcs8_pem(Default::default())
+            .map(|z| z.to_string())
+            .map_err(|e| Error::Issue { reason: format!("cannot encode the private key: {e}") })
+    }
+
+    /// The raw 32-byte public key.
+    pub fn public_key(&self) -> [u8; 32] {
+        self.key.verifying_key().to_bytes()
+    }
+
+    /// The public key as standard base64 of its 32 bytes.
+    pub fn public_key_base64(&self) -> String {
+        STANDARD.encode(self.public_key())
+    }
+
+    /// The public key as SPKI PEM (`PUBLIC KEY`).
+    pub fn public_key_pem(&self) -> Result<String, Error> {
+        self.key
+            .verifying_key()
+            .to_public_key_pem(Default::default())
+            .map_err(|e| Error::Issue { reason: format!("cannot encode the public key: {e}") })
+    }
+
+    /// Sign a `statusResp` object (JSON text) into a complete NLF, returned as one line of
+    /// compact JSON. The content is checked as an NLF before it is signed.
+    pub fn sign(&self, status_resp: &str, limits: &Limits) -> Result<String, Error> {
+        let mut node = json::parse(status_resp, limits)?;
+        if let (Some(id), Value::Object(members)) = (&self.key_id, &mut node.value) {
+            if !members.iter().any(|m| m.name == "keyId") {
+                members.push(Member {
+                    name: Cow::Borrowed("keyId"),
+                    name_offset: 0,
+                    value: Node { value: Value::String(Cow::Owned(id.clone())), offset: 0 },
+                });
+            }
+        }
+        let canonical = crate::canonical::to_canonical(&node.value);
+        let mut message = Vec::with_capacity(SIGNATURE_CONTEXT.len() + canonical.len());
+        message.extend_from_slice(SIGNATURE_CONTEXT);
+        message.extend_from_slice(&canonical);
+        let signature = STANDARD.encode(self.key.sign(&message).to_bytes());
+        let body = String::from_utf8(canonical)
+            .map_err(|_| Error::Issue { reason: "canonical form is not UTF-8".into() })?;
+        let doc = format!("{{\"statusResp\":{body},\"Signature\":\"{signature}\"}}");
+        Nlf::parse(&doc, limits)?;
+        Ok(doc)
+    }
+}
+
+/// A key secret for 28-character keys, as the PEM text [`crate::Keyring::insert_text`] reads.
+pub fn key_secret_pem(secret: &[u8]) -> Result<String, Error> {
+    if secret.len() < MIN_SECRET_LEN {
+        return Err(Error::Issue {
+            reason: format!(
+                "a key secret needs at least {MIN_SECRET_LEN} bytes, got {}",
+                secret.len()
+            ),
+        });
+    }
+    Ok(format!(
+        "-----BEGIN {SECRET_PEM_LABEL}-----\n{}\n-----END {SECRET_PEM_LABEL}-----\n",
+        STANDARD.encode(secret)
+    ))
+}

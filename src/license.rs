@@ -1,0 +1,34 @@
+//! A license in either of its forms.
+
+use crate::key28::Key;
+use crate::nlf::Nlf;
+
+/// A license as issued: a 28-character key or a NetApp License File.
+// An NLF is a few hundred bytes; boxing it would cost an allocation per license on the hot path
+// for no gain, since licenses are moved only a handful of times.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum License<'a> {
+    /// A 28-character key.
+    Key(Key),
+    /// An NLFv1 or NLFv2 document.
+    Nlf(Nlf<'a>),
+}
+
+impl<'a> License<'a> {
+    /// The serial number the license is issued under.
+    pub fn serial_number(&self) -> String {
+        match self {
+            License::Key(k) => k.serial_number().to_string(),
+            License::Nlf(n) => n.serial_number().to_owned(),
+        }
+    }
+
+    /// A copy that borrows nothing from the input.
+    pub fn into_owned(self) -> License<'static> {
+        match self {
+            License::Key(k) => License::Key(k),
+            License::Nlf(n) => License::Nlf(n.into_owned()),
+        }
+    }
+}
