@@ -1,0 +1,200 @@
+//! The command-line tool, run as a user would: exit codes, human and JSON output, bad input.
+#![cfg(feature = "cli")]
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use common::testdata;
+
+fn nlf(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nlf")).args(args).output().unwrap()
+}
+
+fn nlf_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nlf"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
+}
+
+fn path(rel: &str) -> String {
+    testdata().join(rel).display().to_string()
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("nlf-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn demo_verifies_with_exit_0() {
+    let o = nlf(&["verify", &path("demo")]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(text(&o).matches("verified by vendor").count(), 7, "{}", text(&o));
+}
+
+#[test]
+fn invalid_license_exits_1_with_json_error() {
+    let o =
+        nlf(&["verify", "--json", "--trust", &path("demo/trust"), &path("errors/key_typo.txt")]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let err = &v["inputs"][0]["licenses"][0]["error"];
+    assert_eq!(err["code"], 655294465);
+    assert_eq!(err["kind"], "key_typo");
+    assert!(err["message"].as_str().unwrap().contains("mistyped"));
+    assert_eq!(v["valid"], false);
+}
+
+#[test]
+fn unreadable_input_exits_1_and_names_the_problem() {
+    let o = nlf_stdin(&["inspect", "-"], b"\x00\xff\xfegarbage");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("not UTF-8"), "{}", text(&o));
+    let o = nlf_stdin(&["inspect", "--json", "-"], b"{\"statusResp\": [}");
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["inputs"][0]["error"]["code"], 1115159);
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    let o = nlf(&["verify", "--trust", &path("demo/trust"), "/no/such/file"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("no such file"), "{}", text(&o));
+    let o = nlf(&["verify", &path("errors/key_typo.txt")]);
+    assert_eq!(o.status.code(), Some(2), "no trust given");
+    let o = nlf(&["verify", "--trust", &path("issuer/vendor.key.pem"), &path("demo")]);
+    assert_eq!(o.status.code(), Some(2), "a private key is not trust material: {}", text(&o));
+    let o = nlf(&["frobnicate"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = nlf(&["--json", "verify", "--trust", &path("demo/trust"), "/no/such/file"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "usage");
+}
+
+#[test]
+fn keygen_sign_issue_key_and_verify_round_trip() {
+    let dir = temp_dir("roundtrip");
+    let d = dir.display().to_string();
+    assert!(nlf(&["keygen", "--name", "acme", "--out-dir", &d]).status.success());
+    assert!(nlf(&["keygen", "--secret", "--name", "acme", "--out-dir", &d]).status.success());
+    // Never overwrite a key.
+    assert_eq!(nlf(&["keygen", "--name", "acme", "--out-dir", &d]).status.code(), Some(2));
+
+    let o = nlf(&[
+        "sign",
+        "--key",
+        &format!("{d}/acme.key.pem"),
+        "--key-id",
+        "acme",
+        &path("src/fabricpool.json"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    std::fs::write(dir.join("fp.nlf"), &o.stdout).unwrap();
+    let o = nlf(&[
+        "issue-key",
+        "--secret",
+        &format!("{d}/acme.secret.pem"),
+        "--package",
+        "nfs",
+        "--scope",
+        "node",
+        "--serial",
+        "4212426890",
+        "--expiry",
+        "2030-01-31",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    std::fs::write(dir.join("keys.txt"), &o.stdout).unwrap();
+
+    let trust_pub = format!("{d}/acme.pub.pem");
+    let trust_secret = format!("{d}/acme.secret.pem");
+    let o = nlf(&[
+        "verify",
+        "--json",
+        "--trust",
+        &trust_pub,
+        "--trust",
+        &trust_secret,
+        &format!("{d}/fp.nlf"),
+        &format!("{d}/keys.txt"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["inputs"][0]["licenses"][0]["verified_by"], "acme");
+    assert_eq!(v["inputs"][1]["licenses"][0]["license"]["package"], "NFS");
+    assert_eq!(v["inputs"][1]["licenses"][0]["license"]["expiry"], "2030-01-31");
+
+    // The demo vendor did not sign these.
+    let o = nlf(&["verify", "--trust", &path("demo/trust"), &format!("{d}/fp.nlf")]);
+    assert_eq!(o.status.code(), Some(1));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn issue_key_refuses_bad_fields() {
+    let secret = path("issuer/vendor.secret.pem");
+    let o = nlf(&[
+        "issue-key",
+        "--secret",
+        &secret,
+        "--package",
+        "NFS",
+        "--scope",
+        "galaxy",
+        "--serial",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("--scope galaxy"));
+    let o = nlf(&[
+        "issue-key",
+        "--secret",
+        &secret,
+        "--package",
+        "NoSuch",
+        "--scope",
+        "node",
+        "--serial",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = nlf(&[
+        "issue-key",
+        "--secret",
+        &secret,
+        "--package",
+        "NFS",
+        "--scope",
+        "node",
+        "--serial",
+        "1000000000000",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+#[test]
+fn sign_refuses_content_that_is_not_an_nlf() {
+    let o =
+        nlf_stdin(&["sign", "--key", &path("issuer/vendor.key.pem"), "-"], br#"{"version":"9"}"#);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("unsupported_version") || text(&o).contains("statusResp"),
+        "{}",
+        text(&o)
+    );
+}
