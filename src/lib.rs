@@ -46,7 +46,11 @@
 )]
 
 pub mod canonical;
+pub mod catalog;
+mod cluster;
 pub mod error;
+pub mod evaluate;
+mod expand;
 mod input;
 #[cfg(feature = "issuer")]
 pub mod issue;
@@ -55,14 +59,20 @@ pub mod key28;
 mod license;
 mod limits;
 pub mod nlf;
+pub mod report;
 mod scope;
 pub mod trust;
 
+pub use catalog::Catalog;
+pub use cluster::{ClusterState, NodeState, Usage};
 pub use error::{Error, Limit};
+pub use evaluate::{evaluate, Assessment, Finding, FindingKind, Policy};
+pub use expand::{expand, FeatureLicense, Origin};
 pub use input::{read, Form, Found};
 pub use key28::Key;
 pub use license::License;
 pub use limits::Limits;
 pub use nlf::{Nlf, NlfVersion};
+pub use report::Report;
 pub use scope::Scope;
 pub use trust::{Keyring, Unverified, Verified};

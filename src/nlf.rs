@@ -522,18 +522,25 @@ fn packages<'a>(
         }
     };
     for (i, name) in names.iter().enumerate() {
+        // Printable ASCII and inner spaces: package names (`NVMe_oF`) and bundle names
+        // (`Core Bundle`), which stand for their packages.
         let ok = !name.is_empty()
             && name.len() <= 64
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+            && name.trim() == name.as_ref()
+            && name.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
         if !ok {
             return Err(invalid(
                 node,
                 FIELD,
                 name,
-                "package names of 1 to 64 letters, digits, '_', '-' or '.'",
+                "package or bundle names of 1 to 64 printable ASCII characters",
             ));
         }
-        if names.iter().take(i).any(|earlier| earlier.eq_ignore_ascii_case(name)) {
+        if names
+            .iter()
+            .take(i)
+            .any(|earlier| crate::catalog::normalize(earlier) == crate::catalog::normalize(name))
+        {
             return Err(invalid(node, FIELD, name, "each package listed once"));
         }
     }
