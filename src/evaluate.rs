@@ -13,11 +13,13 @@
 //! ([`Policy::leeway`], default zero). Outside that window it is `noncompliant`; an expired
 //! license of package `cloud` sets `shutdown_imminent`.
 //!
-//! **Capacity.** Per package and owner (a node, or the cluster), the licensed capacity is the sum
-//! of `capacity` over the owner's licenses that are in force (unlimited if one of them has no
-//! capacity). Usage comes from [`ClusterState::usage`]: a node's own figure, or for the cluster its
-//! cluster-wide figure, else the sum of its nodes' figures. Usage above the licensed capacity
-//! makes those licenses `noncompliant`.
+//! **Capacity.** Licenses in force form pools per package: one per node (its node licenses) and
+//! one for the cluster (site, cluster and demo licenses); a pool is the sum of its licenses'
+//! `capacity`, unlimited if one has none. Usage comes from [`ClusterState::usage`]: per node, and
+//! cluster-wide (the cluster-wide figure, else the sum of the nodes'). A node's use must fit its
+//! pool plus the cluster pool, and the cluster's use must fit all pools together. An excess makes
+//! the licenses drawing on the exceeded pools `noncompliant`. Since adding a license only grows a
+//! pool, it never creates an excess.
 //!
 //! **Cluster state.** A license owned by a node that is offline or not a member is `unknown`.
 //!
@@ -494,39 +496,80 @@ fn judge_package(
         judged.push(Judged { license: l, owner, in_term, reachable });
     }
 
-    // Pass 2: capacity per owner (node index, or None for the cluster).
-    let mut entitled: HashMap<Option<usize>, Option<u64>> = HashMap::new();
-    for j in judged.iter().filter(|j| j.in_term && j.owner != Owner::Unbound) {
-        let key = match j.owner {
-            Owner::Node(i) => Some(i),
+    // Pass 2: capacity pools. `None` in a pool is unlimited (a license in force without a
+    // capacity); a pool with no license in force is `Some(0)`.
+    fn add(pool: Option<u64>, c: Option<u64>) -> Option<u64> {
+        match (pool, c) {
+            (Some(p), Some(c)) => Some(p.saturating_add(c)),
             _ => None,
-        };
-        let slot = entitled.entry(key).or_insert(Some(0));
-        *slot = match (*slot, j.license.capacity_bytes) {
-            (Some(sum), Some(c)) => Some(sum.saturating_add(c)),
-            _ => None, // one license without a limit makes the owner's capacity unlimited
-        };
+        }
+    }
+    let mut cluster_pool = Some(0u64);
+    let mut has_cluster = false;
+    let mut node_pool = vec![Some(0u64); nodes.len()];
+    let mut has_node = vec![false; nodes.len()];
+    let mut any_in_force = false;
+    for j in judged.iter().filter(|j| j.in_term && j.owner != Owner::Unbound) {
+        any_in_force = true;
+        match j.owner {
+            Owner::Node(i) => {
+                if let (Some(p), Some(h)) = (node_pool.get_mut(i), has_node.get_mut(i)) {
+                    *p = add(*p, j.license.capacity_bytes);
+                    *h = true;
+                }
+            }
+            _ => {
+                cluster_pool = add(cluster_pool, j.license.capacity_bytes);
+                has_cluster = true;
+            }
+        }
+    }
+    // A node's use must fit its own licenses plus the cluster's; the cluster's total use must fit
+    // all of them. Adding a license only grows a pool, so it never creates an excess.
+    let mut node_over = vec![false; nodes.len()];
+    for (i, n) in nodes.iter().enumerate() {
+        if !(has_cluster || has_node.get(i).copied().unwrap_or(false)) {
+            continue;
+        }
+        let pool = node_pool
+            .get(i)
+            .copied()
+            .flatten()
+            .and_then(|p| cluster_pool.map(|c| p.saturating_add(c)));
+        if let (Some(used), Some(max)) = (node_use(i).used, pool) {
+            if used > max {
+                if let Some(o) = node_over.get_mut(i) {
+                    *o = true;
+                }
+                findings.push(finding(FindingKind::CapacityExceeded {
+                    owner: n.name.clone(),
+                    used,
+                    maximum: max,
+                }));
+            }
+        }
+    }
+    let total_pool = node_pool
+        .iter()
+        .try_fold(cluster_pool.unwrap_or(0), |acc, p| p.map(|p| acc.saturating_add(p)));
+    let total_pool = if cluster_pool.is_none() { None } else { total_pool };
+    let mut total_over = false;
+    if let (true, Some(used), Some(max)) = (any_in_force, cluster_used(), total_pool) {
+        if used > max {
+            total_over = true;
+            findings.push(finding(FindingKind::CapacityExceeded {
+                owner: cluster.name.clone(),
+                used,
+                maximum: max,
+            }));
+        }
     }
     let used_of = |owner: Owner| match owner {
         Owner::Node(i) => node_use(i).used,
         Owner::Cluster => cluster_used(),
         Owner::Unbound => None,
     };
-    let mut over: HashMap<Option<usize>, bool> = HashMap::new();
-    for (key, cap) in &entitled {
-        let owner = key.map_or(Owner::Cluster, Owner::Node);
-        let exceeded = matches!((used_of(owner), cap), (Some(u), Some(c)) if u > *c);
-        if exceeded {
-            let name =
-                key.and_then(|i| nodes.get(i)).map_or(cluster.name.clone(), |n| n.name.clone());
-            findings.push(finding(FindingKind::CapacityExceeded {
-                owner: name,
-                used: used_of(owner).unwrap_or(0),
-                maximum: cap.unwrap_or(0),
-            }));
-        }
-        over.insert(*key, exceeded);
-    }
+    let any_node_over = node_over.iter().any(|&o| o);
 
     // Pass 3: license states and records; coverage per member node.
     let mut cover = vec![Cover::None; nodes.len()];
@@ -536,11 +579,11 @@ fn judge_package(
     let mut best_scope: Option<Scope> = None;
     for j in &judged {
         let l = j.license;
-        let key = match j.owner {
-            Owner::Node(i) => Some(i),
-            _ => None,
+        let exceeded = match j.owner {
+            Owner::Node(i) => total_over || node_over.get(i).copied().unwrap_or(false),
+            Owner::Cluster => total_over || any_node_over,
+            Owner::Unbound => false,
         };
-        let exceeded = j.owner != Owner::Unbound && over.get(&key).copied().unwrap_or(false);
         capacity_exceeded |= exceeded && j.in_term;
         let state = if j.owner == Owner::Unbound {
             State::Noncompliant
@@ -662,7 +705,6 @@ fn judge_package(
             Cover::By(_, false) => {}
         }
     }
-    let any_in_force = judged.iter().any(|j| j.in_term && j.owner != Owner::Unbound);
     let state = if any_uncovered || capacity_exceeded {
         State::Noncompliant
     } else if any_unknown {

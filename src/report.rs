@@ -86,14 +86,14 @@ pub struct Entitlement {
 }
 
 /// License `compliance`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Compliance {
     /// The license's state.
     pub state: State,
 }
 
 /// License `capacity`, in bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Capacity {
     /// Licensed capacity.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -104,7 +104,7 @@ pub struct Capacity {
 }
 
 /// One entry of a package's `licenses`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct LicenseRecord {
     /// The node (node licenses) or cluster (cluster, site, demo licenses) that owns it.
     #[serde(skip_serializing_if = "Option::is_none")]

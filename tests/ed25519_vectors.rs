@@ -202,7 +202,8 @@ fn speccheck_accepts_exactly_case_3() {
     assert_eq!(
         row,
         SPECCHECK_EXPECTED,
-        "speccheck verdicts changed (V = accept, X = reject), cases 0..11:\n  got      {}\n  expected {}\n{}",
+        "speccheck verdicts changed (V = accept, X = reject), cases 0..11:\n  \
+         got      {}\n  expected {}\n{}",
         show(&row),
         show(&SPECCHECK_EXPECTED),
         detail.join("\n")
