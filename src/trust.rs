@@ -302,8 +302,8 @@ pub(crate) fn decode_signature(text: &str) -> Result<Signature, Error> {
     let bad = |reason: String| Error::SignatureEncoding { reason };
     if text.len() != 88 {
         return Err(bad(format!(
-            "it has {} characters; 64 bytes in padded base64 take 88",
-            text.chars().count()
+            "it is {} bytes long; 64 bytes in padded base64 take 88 ASCII characters",
+            text.len()
         )));
     }
     let mut buf = [0u8; 66];
