@@ -23,19 +23,23 @@
 //!
 //! **Cluster state.** A license owned by a node that is offline or not a member is `unknown`.
 //!
-//! **License state**, first that applies: not bound to this cluster → `noncompliant`; owner
-//! unreachable → `unknown`; out of its term → `noncompliant`; capacity exceeded →
-//! `noncompliant`; else `compliant`. `active` is true when the license is bound to this cluster
+//! **License state**, first that applies: not bound to this cluster or out of its term →
+//! `noncompliant` (both are known without asking the node); owner unreachable → `unknown`;
+//! capacity exceeded → `noncompliant`; else `compliant`. `active` is true when the license is bound to this cluster
 //! and in its term.
 //!
 //! **Coverage.** Every member node needs a compliant license covering it. When several do, the
 //! one that counts is chosen by precedence **site > cluster > node > demo** (ONTAP's "site >
-//! license > demo", with cluster licenses between site and node). An offline member node that no
-//! site, cluster or demo license covers has unknown coverage. Each member node of a node-scoped
-//! package that has no license at all gets an `unlicensed` entry owned by that node.
+//! license > demo", with cluster licenses between site and node). A member node whose only
+//! licenses in force are `unknown` (it is unreachable) has unknown coverage; one with no license
+//! in force is not covered, reachable or not. Each member node of a node-scoped package that has
+//! no license at all gets an `unlicensed` entry owned by that node.
 //!
-//! **Package state**, first that applies: no license → `unlicensed`; a member node not covered, or
-//! capacity exceeded → `noncompliant`; a node's coverage unknown → `unknown`; else `compliant`.
+//! **Package state**, first that applies: no license → `unlicensed`; no license in force, a member
+//! node not covered, or capacity exceeded → `noncompliant`; a node's coverage unknown →
+//! `unknown`; else `compliant`. In the order unlicensed < noncompliant < unknown < compliant,
+//! adding a license in force without a capacity limit never lowers a package's state, and moving
+//! `now` forward or raising usage never raises it (`tests/compliance_rules.rs` checks this).
 //! Package `scope` is the scope of its highest-precedence license (demo shows as `cluster`).
 //!
 //! **Entitlement** (risk, action), first row that applies:
@@ -585,11 +589,12 @@ fn judge_package(
             Owner::Unbound => false,
         };
         capacity_exceeded |= exceeded && j.in_term;
-        let state = if j.owner == Owner::Unbound {
+        // What is known without asking the node comes first: binding and term.
+        let state = if j.owner == Owner::Unbound || !j.in_term {
             State::Noncompliant
         } else if !j.reachable {
             State::Unknown
-        } else if !j.in_term || exceeded {
+        } else if exceeded {
             State::Noncompliant
         } else {
             State::Compliant
@@ -646,16 +651,6 @@ fn judge_package(
         });
     }
 
-    // Offline member nodes that nothing cluster-wide covers have unknown coverage.
-    for (i, n) in nodes.iter().enumerate() {
-        if n.member && !n.online {
-            if let Some(c) = cover.get_mut(i) {
-                if *c == Cover::None {
-                    *c = Cover::Unknown;
-                }
-            }
-        }
-    }
     let report_scope = match best_scope {
         None => ReportScope::NotAvailable,
         Some(Scope::Site) => ReportScope::Site,
@@ -705,7 +700,7 @@ fn judge_package(
             Cover::By(_, false) => {}
         }
     }
-    let state = if any_uncovered || capacity_exceeded {
+    let state = if !any_in_force || any_uncovered || capacity_exceeded {
         State::Noncompliant
     } else if any_unknown {
         State::Unknown
