@@ -11,8 +11,9 @@ done
 {
   nlf issue-key --secret testdata/issuer/vendor.secret.pem --package SnapMirror --scope node --serial 4212426890
   nlf issue-key --secret testdata/issuer/vendor.secret.pem --package SnapMirror --scope node --serial 4212426891
+  nlf issue-key --secret testdata/issuer/vendor.secret.pem --package SnapMirror --scope node --serial 4212426892
   nlf issue-key --secret testdata/issuer/vendor.secret.pem --package SnapLock --scope site --serial 4149027342
-  nlf issue-key --secret testdata/issuer/vendor.secret.pem --package FlexCache --scope demo --serial 4149027342 --expiry 2026-12-31 --evaluation
+  nlf issue-key --secret testdata/issuer/vendor.secret.pem --package FlexCache --scope demo --serial 4149027342 --expiry 2030-12-31 --evaluation
 } > "$out/keys.txt"
 
 # Every accepted input form, built from the demo licenses (python3 does the escaping).

@@ -43,7 +43,7 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 fn demo_verifies_with_exit_0() {
     let o = nlf(&["verify", &path("demo")]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert_eq!(text(&o).matches("verified by vendor").count(), 7, "{}", text(&o));
+    assert_eq!(text(&o).matches("verified by vendor").count(), 8, "{}", text(&o));
 }
 
 #[test]
@@ -197,4 +197,62 @@ fn sign_refuses_content_that_is_not_an_nlf() {
         "{}",
         text(&o)
     );
+}
+
+#[test]
+fn status_of_the_demo_shows_every_state() {
+    let o = nlf(&["status", "--now", "2026-11-25T12:00:00Z", "--all", &path("demo")]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = text(&o);
+    for word in
+        ["valid", "eval", "partially-installed", "not-compliant", "not-known", "not-installed"]
+    {
+        assert!(out.contains(word), "{word} missing:\n{out}");
+    }
+    let o = nlf(&["status", "--json", "--now", "2026-11-25T12:00:00Z", &path("demo")]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["num_records"], v["records"].as_array().unwrap().len());
+    let states: std::collections::BTreeSet<&str> =
+        v["records"].as_array().unwrap().iter().map(|r| r["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["compliant", "noncompliant", "unknown"].into_iter().collect());
+    let cloud = v["records"].as_array().unwrap().iter().find(|r| r["name"] == "cloud").unwrap();
+    let expired = cloud["licenses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["serial_number"].is_string())
+        .unwrap();
+    assert_eq!(expired["shutdown_imminent"], true);
+    assert_eq!(expired["owner"], "demo-02");
+    assert!(v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["kind"] == "expired" && f["code"] == 1115160));
+    assert_eq!(v["errors"], serde_json::json!([]));
+}
+
+#[test]
+fn status_reports_invalid_licenses_and_bad_arguments() {
+    let o = nlf(&[
+        "status",
+        "--cluster",
+        &path("demo/cluster.json"),
+        "--trust",
+        &path("demo/trust"),
+        "--now",
+        "2026-11-25T12:00:00Z",
+        &path("demo/licenses"),
+        &path("errors/signature_invalid.nlf"),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "an invalid license: {}", text(&o));
+    assert!(text(&o).contains("signature_invalid"));
+    let o = nlf(&["status", "--now", "yesterday", &path("demo")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("RFC 3339"), "{}", text(&o));
+    let o = nlf(&["status", "--trust", &path("demo/trust"), &path("demo/licenses")]);
+    assert_eq!(o.status.code(), Some(2), "no cluster state: {}", text(&o));
+    let o = nlf(&["status", "--cluster", &path("errors/json.nlf"), &path("demo")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("not a cluster state"), "{}", text(&o));
 }

@@ -151,5 +151,5 @@ fn demo_licenses_all_verify() {
             count += 1;
         }
     }
-    assert_eq!(count, 7);
+    assert_eq!(count, 8);
 }

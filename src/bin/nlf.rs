@@ -30,6 +30,31 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Judge compliance: verify the licenses, expand bundles and compare with the cluster state.
+    Status {
+        /// The cluster state (JSON); default DIR/cluster.json of a directory input.
+        #[arg(long, value_name = "FILE")]
+        cluster: Option<PathBuf>,
+        /// A public key or key secret file, or a directory of them (repeatable).
+        #[arg(long = "trust", value_name = "PATH")]
+        trust: Vec<PathBuf>,
+        /// Judge at this time (RFC 3339) instead of now.
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
+        /// Tolerance around start and expiry times, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+        leeway: i64,
+        /// Also list packages that have no license.
+        #[arg(long)]
+        all: bool,
+        /// Extra packages and bundles (JSON), added to the built-in catalog.
+        #[arg(long, value_name = "FILE")]
+        catalog: Option<PathBuf>,
+        /// A directory with trust/, licenses/ and cluster.json (like testdata/demo), or license
+        /// files, directories or -.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+    },
     /// Show the licenses found in the inputs, without checking signatures.
     Inspect {
         /// Files, directories or - for standard input.
@@ -126,22 +151,46 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<bool, UsageError> {
     let limits = Limits::default();
     match cli.command {
+        Command::Status { cluster, trust, now, leeway, all, catalog, inputs } => {
+            let (demo_trust, files) = expand_inputs(&inputs)?;
+            let cluster_path = cluster
+                .or_else(|| inputs.iter().map(|d| d.join("cluster.json")).find(|p| p.is_file()))
+                .ok_or_else(|| {
+                    UsageError(
+                        "status needs --cluster FILE or a directory with cluster.json".into(),
+                    )
+                })?;
+            let cluster: nlf::ClusterState = serde_json::from_str(&read_text(&cluster_path)?)
+                .map_err(|e| {
+                    UsageError(format!("{}: not a cluster state: {e}", cluster_path.display()))
+                })?;
+            let keyring = build_keyring(trust.into_iter().chain(demo_trust).collect())?;
+            let mut cat = nlf::Catalog::builtin();
+            if let Some(path) = catalog {
+                cat.extend_from_json(&read_text(&path)?)
+                    .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+            }
+            let now = match now {
+                Some(t) => chrono::DateTime::parse_from_rfc3339(&t)
+                    .map_err(|e| {
+                        UsageError(format!(
+                            "--now {t}: {e} (expected RFC 3339, like 2026-11-25T12:00:00Z)"
+                        ))
+                    })?
+                    .with_timezone(&chrono::Utc),
+                None => chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()),
+            };
+            let policy =
+                nlf::Policy { leeway: chrono::TimeDelta::seconds(leeway), include_unlicensed: all };
+            status(&files, &keyring, &cluster, now, &policy, &cat, cli.json)
+        }
         Command::Inspect { inputs } => {
             let files = expand_inputs(&inputs)?.1;
             report(&files, None, &limits, cli.json)
         }
         Command::Verify { trust, inputs } => {
             let (demo_trust, files) = expand_inputs(&inputs)?;
-            let mut keyring = Keyring::new();
-            let trust_paths: Vec<PathBuf> = trust.into_iter().chain(demo_trust).collect();
-            if trust_paths.is_empty() {
-                return Err(UsageError(
-                    "verify needs trusted keys: pass --trust PATH or a directory with trust/ inside".into(),
-                ));
-            }
-            for p in &trust_paths {
-                load_trust(&mut keyring, p)?;
-            }
+            let keyring = build_keyring(trust.into_iter().chain(demo_trust).collect())?;
             report(&files, Some(&keyring), &limits, cli.json)
         }
         Command::Sign { key, key_id, input } => {
@@ -300,6 +349,19 @@ fn expand_inputs(inputs: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Usa
         return Err(UsageError("no input files found".into()));
     }
     Ok((trust, files))
+}
+
+fn build_keyring(paths: Vec<PathBuf>) -> Result<Keyring, UsageError> {
+    if paths.is_empty() {
+        return Err(UsageError(
+            "trusted keys are needed: pass --trust PATH or a directory with trust/ inside".into(),
+        ));
+    }
+    let mut keyring = Keyring::new();
+    for p in &paths {
+        load_trust(&mut keyring, p)?;
+    }
+    Ok(keyring)
 }
 
 fn load_trust(keyring: &mut Keyring, path: &Path) -> Result<(), UsageError> {
@@ -481,4 +543,131 @@ fn report(
         );
     }
     Ok(all_valid)
+}
+
+/// `system license show-status` status words for a package state.
+fn status_word(record: &nlf::report::PackageRecord) -> &'static str {
+    use nlf::report::State;
+    let eval = record.licenses.iter().any(|l| l.evaluation && l.active);
+    match record.state {
+        State::Compliant if eval => "eval",
+        State::Compliant => "valid",
+        State::Noncompliant
+            if record.licenses.iter().any(|l| l.compliance.state == State::Compliant) =>
+        {
+            "partially-installed"
+        }
+        State::Noncompliant => "not-compliant",
+        State::Unlicensed => "not-installed",
+        State::Unknown => "not-known",
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn status(
+    files: &[PathBuf],
+    keyring: &Keyring,
+    cluster: &nlf::ClusterState,
+    now: chrono::DateTime<chrono::Utc>,
+    policy: &nlf::Policy,
+    catalog: &nlf::Catalog,
+    as_json: bool,
+) -> Result<bool, UsageError> {
+    let limits = Limits::default();
+    let mut licenses = Vec::new();
+    let mut errors = Vec::new();
+    for file in files {
+        let path = file.display().to_string();
+        let bytes = read_bytes(file)?;
+        match nlf::read(&bytes, &limits) {
+            Err(e) => errors.push((path, None, e)),
+            Ok(found) => {
+                for f in found {
+                    match f.license.and_then(|u| keyring.verify(u)) {
+                        Ok(v) => licenses.extend(nlf::expand(&v, catalog)),
+                        Err(e) => errors.push((path.clone(), Some(f.index), e)),
+                    }
+                }
+            }
+        }
+    }
+    let assessment = nlf::evaluate(&licenses, cluster, now, policy, catalog);
+    if as_json {
+        let mut v = serde_json::to_value(&assessment.report).unwrap_or_default();
+        if let Some(obj) = v.as_object_mut() {
+            let findings: Vec<Value> = assessment
+                .findings
+                .iter()
+                .map(|f| json!({"package": f.package, "kind": f.kind_name(), "code": f.code(), "message": f.to_string()}))
+                .collect();
+            obj.insert("findings".into(), json!(findings));
+            let errs: Vec<Value> = errors
+                .iter()
+                .map(|(p, i, e)| json!({"path": p, "index": i, "error": error_json(e)}))
+                .collect();
+            obj.insert("errors".into(), json!(errs));
+        }
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return Ok(errors.is_empty());
+    }
+    for (path, index, e) in &errors {
+        let at = index.map(|i| format!(" #{i}")).unwrap_or_default();
+        println!("{path}{at}: INVALID [{} {}] {e}", e.code(), e.kind());
+    }
+    if !errors.is_empty() {
+        println!();
+    }
+    println!(
+        "Cluster {} (serial {}), {} node(s), at {}",
+        cluster.name,
+        cluster.serial_number,
+        cluster.nodes.len(),
+        now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    println!();
+    println!(
+        "{:<20} {:<18} {:<14} {:<28} Detailed Status",
+        "Status", "License", "Scope", "Entitlement"
+    );
+    println!(
+        "{:<20} {:<18} {:<14} {:<28} {}",
+        "-".repeat(20),
+        "-".repeat(18),
+        "-".repeat(14),
+        "-".repeat(28),
+        "-".repeat(40)
+    );
+    for r in &assessment.report.records {
+        let scope = serde_json::to_value(r.scope)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let ent = r
+            .entitlement
+            .map(|e| {
+                let risk = serde_json::to_value(e.risk)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                let action = serde_json::to_value(e.action)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                format!("{risk}/{action}")
+            })
+            .unwrap_or_else(|| "-".into());
+        let prefix = format!("{}: ", r.name);
+        let details: Vec<String> = assessment
+            .findings
+            .iter()
+            .filter(|f| f.package == r.name)
+            .map(|f| f.to_string().trim_start_matches(&prefix).to_owned())
+            .collect();
+        let first = details.first().cloned().unwrap_or_else(|| "-".into());
+        println!("{:<20} {:<18} {:<14} {:<28} {}", status_word(r), r.name, scope, ent, first);
+        for d in details.iter().skip(1) {
+            println!("{:<20} {:<18} {:<14} {:<28} {}", "", "", "", "", d);
+        }
+    }
+    Ok(errors.is_empty())
 }
