@@ -307,6 +307,13 @@ struct Use {
     in_use: Option<bool>,
 }
 
+/// One package's usage: the cluster-wide figure and each node's.
+#[derive(Default)]
+struct PackageUse {
+    cluster: Use,
+    nodes: HashMap<usize, Use>,
+}
+
 /// Judge feature licenses against a cluster at `now`.
 pub fn evaluate(
     licenses: &[FeatureLicense],
@@ -326,7 +333,7 @@ pub fn evaluate(
         |name: &str| catalog.package(name).map_or_else(|| normalize(name), |p| p.rest_name.clone());
 
     // Usage, keyed by (package, node); `None` is the cluster-wide figure.
-    let mut usage: HashMap<(String, Option<usize>), Use> = HashMap::new();
+    let mut usage: HashMap<String, PackageUse> = HashMap::new();
     for u in &cluster.usage {
         let package = rest(&u.package);
         let node = match &u.node {
@@ -342,7 +349,11 @@ pub fn evaluate(
                 }
             },
         };
-        let slot = usage.entry((package, node)).or_default();
+        let entry = usage.entry(package).or_default();
+        let slot = match node {
+            None => &mut entry.cluster,
+            Some(i) => entry.nodes.entry(i).or_default(),
+        };
         if let Some(b) = u.used_bytes {
             slot.used = Some(slot.used.unwrap_or(0).saturating_add(b));
         }
@@ -375,11 +386,9 @@ pub fn evaluate(
             if p.rest_name == "base" || by_package.contains_key(p.rest_name.as_str()) {
                 continue;
             }
-            let in_use = usage
-                .iter()
-                .filter(|((pkg, _), _)| *pkg == p.rest_name)
-                .filter_map(|(_, u)| u.in_use)
-                .reduce(|a, b| a || b);
+            let in_use = usage.get(&p.rest_name).and_then(|u| {
+                u.nodes.values().chain([&u.cluster]).filter_map(|x| x.in_use).reduce(|a, b| a || b)
+            });
             let entitlement = match in_use {
                 Some(true) => {
                     Some(Entitlement { risk: Risk::High, action: Action::AcquireLicense })
@@ -409,7 +418,7 @@ fn judge_package(
     group: &[&FeatureLicense],
     cluster: &ClusterState,
     node_by_serial: &HashMap<&str, usize>,
-    usage: &HashMap<(String, Option<usize>), Use>,
+    usage: &HashMap<String, PackageUse>,
     now: DateTime<Utc>,
     policy: &Policy,
     catalog: &Catalog,
@@ -421,14 +430,14 @@ fn judge_package(
         findings.push(finding(FindingKind::UnknownPackage));
     }
     let nodes = &cluster.nodes;
-    let node_use =
-        |i: usize| usage.get(&(package.to_owned(), Some(i))).copied().unwrap_or_default();
-    let cluster_used = || -> Option<u64> {
-        if let Some(u) = usage.get(&(package.to_owned(), None)).and_then(|u| u.used) {
-            return Some(u);
-        }
-        (0..nodes.len()).filter_map(|i| node_use(i).used).reduce(u64::saturating_add)
-    };
+    let no_use = PackageUse::default();
+    let pkg_use = usage.get(package).unwrap_or(&no_use);
+    let node_use = |i: usize| pkg_use.nodes.get(&i).copied().unwrap_or_default();
+    // The cluster-wide figure, else the sum of the nodes' (computed once: linear cost).
+    let cluster_used = pkg_use
+        .cluster
+        .used
+        .or_else(|| pkg_use.nodes.values().filter_map(|u| u.used).reduce(u64::saturating_add));
 
     // Pass 1: binding and term of each license.
     struct Judged<'l> {
@@ -558,7 +567,7 @@ fn judge_package(
         .try_fold(cluster_pool.unwrap_or(0), |acc, p| p.map(|p| acc.saturating_add(p)));
     let total_pool = if cluster_pool.is_none() { None } else { total_pool };
     let mut total_over = false;
-    if let (true, Some(used), Some(max)) = (any_in_force, cluster_used(), total_pool) {
+    if let (true, Some(used), Some(max)) = (any_in_force, cluster_used, total_pool) {
         if used > max {
             total_over = true;
             findings.push(finding(FindingKind::CapacityExceeded {
@@ -570,13 +579,14 @@ fn judge_package(
     }
     let used_of = |owner: Owner| match owner {
         Owner::Node(i) => node_use(i).used,
-        Owner::Cluster => cluster_used(),
+        Owner::Cluster => cluster_used,
         Owner::Unbound => None,
     };
     let any_node_over = node_over.iter().any(|&o| o);
 
     // Pass 3: license states and records; coverage per member node.
     let mut cover = vec![Cover::None; nodes.len()];
+    let mut cluster_cover = Cover::None;
     let mut owns_entry = vec![false; nodes.len()];
     let mut capacity_exceeded = false;
     let mut records = Vec::with_capacity(group.len() + nodes.len());
@@ -610,9 +620,8 @@ fn judge_package(
             }
         };
         match (j.owner, state) {
-            (Owner::Cluster, State::Compliant) => {
-                (0..nodes.len()).for_each(|i| apply(i, candidate))
-            }
+            // Applied to every node once, after the loop: linear, not licenses times nodes.
+            (Owner::Cluster, State::Compliant) => cluster_cover = better(cluster_cover, candidate),
             (Owner::Node(i), State::Compliant) => apply(i, candidate),
             (Owner::Node(i), State::Unknown) => apply(i, Cover::Unknown),
             _ => {}
@@ -651,6 +660,9 @@ fn judge_package(
         });
     }
 
+    for c in cover.iter_mut() {
+        *c = better(*c, cluster_cover);
+    }
     let report_scope = match best_scope {
         None => ReportScope::NotAvailable,
         Some(Scope::Site) => ReportScope::Site,
