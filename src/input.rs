@@ -83,14 +83,7 @@ pub struct Found<'a> {
 /// # Ok::<(), nlf::Error>(())
 /// ```
 pub fn read<'a>(input: &'a [u8], limits: &Limits) -> Result<Vec<Found<'a>>, Error> {
-    if input.len() > limits.max_size {
-        return Err(Error::LimitExceeded {
-            what: Limit::Size,
-            limit: limits.max_size,
-            found: input.len(),
-            offset: limits.max_size,
-        });
-    }
+    limits.check_size(input.len())?;
     let (bom, body) = match input.strip_prefix(b"\xEF\xBB\xBF") {
         Some(rest) => (3, rest),
         None => (0, input),

@@ -121,14 +121,7 @@ impl<'a> Member<'a> {
 
 /// Parse one complete JSON document (surrounding whitespace allowed, nothing else).
 pub fn parse<'a>(text: &'a str, limits: &Limits) -> Result<Node<'a>, Error> {
-    if text.len() > limits.max_size {
-        return Err(Error::LimitExceeded {
-            what: Limit::Size,
-            limit: limits.max_size,
-            found: text.len(),
-            offset: limits.max_size,
-        });
-    }
+    limits.check_size(text.len())?;
     let mut p =
         Parser { src: text, bytes: text.as_bytes(), pos: 0, limits, max_depth: limits.depth() };
     p.skip_ws();
@@ -142,14 +135,7 @@ pub fn parse<'a>(text: &'a str, limits: &Limits) -> Result<Node<'a>, Error> {
 
 /// Parse bytes: they must be UTF-8 (a byte order mark is not allowed here).
 pub fn parse_bytes<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Node<'a>, Error> {
-    if bytes.len() > limits.max_size {
-        return Err(Error::LimitExceeded {
-            what: Limit::Size,
-            limit: limits.max_size,
-            found: bytes.len(),
-            offset: limits.max_size,
-        });
-    }
+    limits.check_size(bytes.len())?;
     match std::str::from_utf8(bytes) {
         Ok(text) => parse(text, limits),
         Err(e) => {

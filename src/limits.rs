@@ -33,6 +33,19 @@ impl Limits {
     pub(crate) fn depth(&self) -> usize {
         self.max_depth.min(Self::HARD_MAX_DEPTH)
     }
+
+    /// Refuse an input longer than [`Limits::max_size`] before reading any of it.
+    pub(crate) fn check_size(&self, len: usize) -> Result<(), crate::Error> {
+        if len > self.max_size {
+            return Err(crate::Error::LimitExceeded {
+                what: crate::Limit::Size,
+                limit: self.max_size,
+                found: len,
+                offset: self.max_size,
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Default for Limits {
