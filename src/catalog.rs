@@ -103,6 +103,15 @@ pub fn normalize(name: &str) -> String {
         .collect()
 }
 
+/// Whether two names are the same under [`normalize`], without allocating.
+pub fn same_name(a: &str, b: &str) -> bool {
+    let fold = |c: char| match c {
+        ' ' | '-' => '_',
+        c => c.to_ascii_lowercase(),
+    };
+    a.trim().chars().map(fold).eq(b.trim().chars().map(fold))
+}
+
 const BUILTIN_PACKAGES: &[(&str, &str, &str, Scope)] = &[
     ("Base", "base", "Cluster Base License", Scope::Site),
     ("NFS", "nfs", "NFS License", Scope::Node),

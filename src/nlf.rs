@@ -28,6 +28,7 @@
 //! (`2019-03-02T19:00:00.000+0000`).
 
 use std::borrow::Cow;
+use std::fmt;
 
 use chrono::{DateTime, FixedOffset};
 
@@ -141,7 +142,7 @@ impl<'a> Nlf<'a> {
         }
         for name in ["message", "statusCode", "snStatus", "filter", "cmatID"] {
             if let Some(n) = optional(sr, name) {
-                string(n, &format!("statusResp.{name}"))?;
+                string(n, &Path("statusResp.", name))?;
             }
         }
         let key_id = optional(sr, "keyId").map(|n| string(n, "statusResp.keyId")).transpose()?;
@@ -175,9 +176,7 @@ impl<'a> Nlf<'a> {
         })?;
 
         let opt_str = |name: &str| -> Result<Option<Cow<'a, str>>, Error> {
-            optional(lic, name)
-                .map(|n| string(n, &format!("statusResp.licenses.{name}")))
-                .transpose()
+            optional(lic, name).map(|n| string(n, &Path("statusResp.licenses.", name))).transpose()
         };
         let license_type = opt_str("type")?;
         let protocol = opt_str("licenseProtocol")?;
@@ -208,7 +207,7 @@ impl<'a> Nlf<'a> {
             match optional(lic, name) {
                 None => Ok(None),
                 Some(n) => {
-                    let field = format!("statusResp.licenses.{name}");
+                    let field = Path("statusResp.licenses.", name);
                     let text = string(n, &field)?;
                     parse_date(&text).map(Some).ok_or_else(|| {
                         invalid(
@@ -395,15 +394,25 @@ pub fn parse_date(text: &str) -> Option<DateTime<FixedOffset>> {
         .ok()
 }
 
+/// A member path, formatted only when an error names it (parsing a valid file allocates no
+/// field names).
+struct Path<'n>(&'static str, &'n str);
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.0, self.1)
+    }
+}
+
 fn object<'n, 'a>(
     node: &'n Node<'a>,
-    field: &str,
+    field: &(impl fmt::Display + ?Sized),
     expected: &'static str,
 ) -> Result<&'n [Member<'a>], Error> {
     match &node.value {
         Value::Object(members) => Ok(members),
         other => Err(Error::WrongType {
-            field: field.to_owned(),
+            field: field.to_string(),
             offset: node.offset,
             found: other.type_name(),
             expected,
@@ -418,17 +427,21 @@ fn optional<'n, 'a>(members: &'n [Member<'a>], name: &str) -> Option<&'n Node<'a
 fn required<'n, 'a>(
     members: &'n [Member<'a>],
     name: &str,
-    field: &str,
+    field: &(impl fmt::Display + ?Sized),
     expected: &'static str,
 ) -> Result<&'n Node<'a>, Error> {
-    optional(members, name).ok_or_else(|| Error::MissingField { field: field.to_owned(), expected })
+    optional(members, name)
+        .ok_or_else(|| Error::MissingField { field: field.to_string(), expected })
 }
 
-fn string<'a>(node: &Node<'a>, field: &str) -> Result<Cow<'a, str>, Error> {
+fn string<'a>(
+    node: &Node<'a>,
+    field: &(impl fmt::Display + ?Sized),
+) -> Result<Cow<'a, str>, Error> {
     match &node.value {
         Value::String(s) => Ok(s.clone()),
         other => Err(Error::WrongType {
-            field: field.to_owned(),
+            field: field.to_string(),
             offset: node.offset,
             found: other.type_name(),
             expected: "a string (every NLF scalar is a JSON string)",
@@ -436,9 +449,14 @@ fn string<'a>(node: &Node<'a>, field: &str) -> Result<Cow<'a, str>, Error> {
     }
 }
 
-fn invalid(node: &Node<'_>, field: &str, value: &str, expected: &'static str) -> Error {
+fn invalid(
+    node: &Node<'_>,
+    field: &(impl fmt::Display + ?Sized),
+    value: &str,
+    expected: &'static str,
+) -> Error {
     Error::InvalidValue {
-        field: field.to_owned(),
+        field: field.to_string(),
         offset: node.offset,
         value: clip(value),
         expected,
@@ -447,7 +465,10 @@ fn invalid(node: &Node<'_>, field: &str, value: &str, expected: &'static str) ->
 
 /// Serial numbers seen in public material: `4212426890`, `1-81-0000000000000004149027492`,
 /// `4149026-97-8`, `90120130000000000001`. Letters and `_`/`.` are allowed for other issuers.
-fn serial<'a>(node: &Node<'a>, field: &str) -> Result<Cow<'a, str>, Error> {
+fn serial<'a>(
+    node: &Node<'a>,
+    field: &(impl fmt::Display + ?Sized),
+) -> Result<Cow<'a, str>, Error> {
     let s = string(node, field)?;
     let ok = !s.is_empty()
         && s.len() <= 64
@@ -456,7 +477,7 @@ fn serial<'a>(node: &Node<'a>, field: &str) -> Result<Cow<'a, str>, Error> {
         Ok(s)
     } else {
         Err(Error::InvalidSerial {
-            field: field.to_owned(),
+            field: field.to_string(),
             value: clip(&s),
             expected: "1 to 64 characters of A-Z, a-z, 0-9, '-', '_' or '.'",
         })
@@ -536,11 +557,7 @@ fn packages<'a>(
                 "package or bundle names of 1 to 64 printable ASCII characters",
             ));
         }
-        if names
-            .iter()
-            .take(i)
-            .any(|earlier| crate::catalog::normalize(earlier) == crate::catalog::normalize(name))
-        {
+        if names.iter().take(i).any(|earlier| crate::catalog::same_name(earlier, name)) {
             return Err(invalid(node, FIELD, name, "each package listed once"));
         }
     }
