@@ -374,6 +374,39 @@ fn bundle_entries_expand_and_duplicates_collapse() {
     assert_eq!(a.report.num_records, 8);
 }
 
+#[test]
+fn tied_records_sort_the_same_whatever_the_input_order() {
+    // Found by the `evaluate` fuzz target: two keys bound to no node, alike but for the
+    // evaluation flag, came out in input order.
+    let secret = [3u8; 32];
+    let mut keyring = Keyring::new();
+    keyring.insert_key_secret("s", &secret).unwrap();
+    let lic: Vec<FeatureLicense> = [true, false]
+        .into_iter()
+        .flat_map(|evaluation| {
+            let fields = nlf::key28::KeyFields {
+                scope: nlf::Scope::Node,
+                package_code: nlf::key28::package_code("SnapVault").unwrap(),
+                serial_number: 555,
+                expiry: None,
+                evaluation,
+            };
+            let key = nlf::key28::issue(&fields, &secret).unwrap();
+            let found = nlf::read(key.as_str().as_bytes(), &Limits::default()).unwrap();
+            let v = keyring.verify(found.into_iter().next().unwrap().license.unwrap()).unwrap();
+            nlf::expand(&v, &Catalog::builtin())
+        })
+        .collect();
+    let mut reversed = lic.clone();
+    reversed.reverse();
+    let a = judge(&lic, &cluster(1), NOW);
+    let b = judge(&reversed, &cluster(1), NOW);
+    assert_eq!(
+        serde_json::to_string(&a.report).unwrap(),
+        serde_json::to_string(&b.report).unwrap()
+    );
+}
+
 // ---- properties ----
 
 fn state_rank(s: Option<State>) -> u8 {
