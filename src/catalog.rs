@@ -105,11 +105,19 @@ pub fn normalize(name: &str) -> String {
 
 /// Whether two names are the same under [`normalize`], without allocating.
 pub fn same_name(a: &str, b: &str) -> bool {
-    let fold = |c: char| match c {
-        ' ' | '-' => '_',
+    same_name_untrimmed(a.trim(), b.trim())
+}
+
+/// [`same_name`] for names known to have no surrounding whitespace.
+pub(crate) fn same_name_untrimmed(a: &str, b: &str) -> bool {
+    // Folding maps ASCII to ASCII of the same length, so names of other lengths never match:
+    // most pairs end at the length test.
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let fold = |c: u8| match c {
+        b' ' | b'-' => b'_',
         c => c.to_ascii_lowercase(),
     };
-    a.trim().chars().map(fold).eq(b.trim().chars().map(fold))
+    a.len() == b.len() && a.iter().zip(b).all(|(&x, &y)| fold(x) == fold(y))
 }
 
 const BUILTIN_PACKAGES: &[(&str, &str, &str, Scope)] = &[

@@ -254,12 +254,14 @@ impl<'a, 'l> Parser<'a, 'l> {
     fn array(&mut self, depth: usize, path: &mut Vec<Cow<'a, str>>) -> Result<Value<'a>, Error> {
         self.enter(depth)?;
         self.pos += 1; // '['
+                       // Empty containers allocate nothing; others start big enough for most NLF members.
         let mut items = Vec::new();
         self.skip_ws();
         if self.peek() == Some(b']') {
             self.pos += 1;
             return Ok(Value::Array(items));
         }
+        items.reserve(8);
         loop {
             self.skip_ws();
             items.push(self.value(depth, path)?);
@@ -288,6 +290,7 @@ impl<'a, 'l> Parser<'a, 'l> {
             self.pos += 1;
             return Ok(Value::Object(members));
         }
+        members.reserve(8);
         loop {
             self.skip_ws();
             let name_offset = self.pos;
@@ -332,7 +335,17 @@ impl<'a, 'l> Parser<'a, 'l> {
         let open = self.pos;
         self.pos += 1; // '"'
         let start = self.pos;
-        // Fast path: no escapes, borrow.
+        // Fast path: no escapes, borrow. Skip the plain run in one tight loop over the slice.
+        let plain = self
+            .bytes
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+        self.pos = match plain {
+            Some(n) => start + n,
+            None => self.bytes.len(),
+        };
         loop {
             match self.peek() {
                 Some(b'"') => {

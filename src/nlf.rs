@@ -137,7 +137,7 @@ impl<'a> Nlf<'a> {
             required(sr, "product", "statusResp.product", "the installed-license name")?,
             "statusResp.product",
         )?;
-        if product.trim().is_empty() {
+        if product.bytes().all(|b| b.is_ascii_whitespace()) {
             return Err(invalid(status, "statusResp.product", &product, "a non-empty name"));
         }
         for name in ["message", "statusCode", "snStatus", "filter", "cmatID"] {
@@ -547,7 +547,8 @@ fn packages<'a>(
         // (`Core Bundle`), which stand for their packages.
         let ok = !name.is_empty()
             && name.len() <= 64
-            && name.trim() == name.as_ref()
+            && !name.starts_with(' ')
+            && !name.ends_with(' ')
             && name.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
         if !ok {
             return Err(invalid(
@@ -557,7 +558,7 @@ fn packages<'a>(
                 "package or bundle names of 1 to 64 printable ASCII characters",
             ));
         }
-        if names.iter().take(i).any(|earlier| crate::catalog::same_name(earlier, name)) {
+        if names.iter().take(i).any(|earlier| crate::catalog::same_name_untrimmed(earlier, name)) {
             return Err(invalid(node, FIELD, name, "each package listed once"));
         }
     }
