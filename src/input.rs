@@ -167,11 +167,14 @@ fn read_keys<'a>(
     limits: &Limits,
     out: &mut Vec<Found<'a>>,
 ) -> Result<(), Error> {
+    // Character positions count from the start of the input, as a person reads it; they are
+    // counted incrementally (counting from the start for every key was quadratic).
+    let (mut counted_to, mut chars) = (0usize, base_chars);
     for (start, word) in split_words(text) {
         let offset = base + start;
         room(out, limits.max_documents, offset)?;
-        // Character positions count from the start of the input, as a person reads it.
-        let chars = base_chars + text.get(..start).map_or(0, |t| t.chars().count());
+        chars += text.get(counted_to..start).map_or(0, |t| t.chars().count());
+        counted_to = start;
         let license = Key::parse(word)
             .map(|k| Unverified::new(License::Key(k)))
             .map_err(|e| e.position_by(chars));
