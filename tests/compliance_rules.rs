@@ -278,7 +278,7 @@ fn several_licenses_for_one_node_precedence_site_cluster_node_demo() {
     assert_eq!(record(&a, "nfs").state, State::Compliant, "any valid license covers the node");
 
     let demo = spec("NFS", "demo", "900");
-    let a = judge(&issue(&[demo.clone()]), &cluster(1), NOW);
+    let a = judge(&issue(std::slice::from_ref(&demo)), &cluster(1), NOW);
     assert_eq!(entitlement(record(&a, "nfs")), Some((Risk::Medium, Action::AcquireLicense)));
     assert_eq!(serde_json::to_value(record(&a, "nfs").scope).unwrap(), "cluster");
     let a = judge(&issue(&[demo.clone(), spec("NFS", "node", "100")]), &cluster(1), NOW);
