@@ -225,10 +225,10 @@ impl Key {
     /// and [`Error::UnknownPackage`] for an unassigned package code.
     pub fn parse(text: &str) -> Result<Key, Error> {
         let text = text.trim_ascii();
-        // Fast path: 28 ASCII letters, checked and normalized byte by byte.
-        if let Ok(bytes) = <[u8; KEY_LEN]>::try_from(text.as_bytes()) {
-            if bytes.iter().all(u8::is_ascii_alphabetic) {
-                return Key::from_letters(bytes.map(|b| b.to_ascii_uppercase()));
+        // Fast path: 28 ASCII letters, validated, normalized, summed and accumulated in one pass.
+        if let Ok(bytes) = <&[u8; KEY_LEN]>::try_from(text.as_bytes()) {
+            if let Some(decoded) = Key::one_pass(bytes) {
+                return decoded;
             }
         }
         // Slow path: find what is wrong, counting characters as a person does.
@@ -249,16 +249,42 @@ impl Key {
     /// Steps 3-6 of decoding, on letters already known to be `A-Z`.
     fn from_letters(letters: [u8; KEY_LEN]) -> Result<Key, Error> {
         let values = letters.map(|l| u32::from(l - b'A'));
-        if weighted_sum(&values) % CHECK_MODULUS != 0 {
-            return Err(Error::KeyTypo);
-        }
-        // Two 13-letter halves in u64 (26^13 < 2^62) joined by one u128 multiply: two short
-        // dependency chains instead of one long chain of u128 multiplications.
-        // 26^26 - 1 < 2^123 < u128::MAX, so nothing overflows.
+        // Two 13-letter halves in u64 (26^13 < 2^62): two short dependency chains instead of
+        // one long chain of u128 multiplications.
         let half = |vs: &[u32]| vs.iter().fold(0u64, |p, &v| p * 26 + u64::from(v));
         let (high, low) = values.split_at(PAYLOAD_LETTERS / 2);
         let low = low.get(..PAYLOAD_LETTERS / 2).unwrap_or_default();
-        let payload = u128::from(half(high)) * u128::from(26u64.pow(13)) + u128::from(half(low));
+        Key::from_parts(letters, weighted_sum(&values), half(high), half(low))
+    }
+
+    /// Steps 1-6 for 28 bytes in one pass; `None` when a byte is not a letter (the slow path
+    /// then finds which one).
+    fn one_pass(bytes: &[u8; KEY_LEN]) -> Option<Result<Key, Error>> {
+        let mut letters = [0u8; KEY_LEN];
+        let (mut sum, mut high, mut low, mut bad) = (0u32, 0u64, 0u64, false);
+        for (i, (&b, slot)) in (0u32..).zip(bytes.iter().zip(letters.iter_mut())) {
+            // Setting bit 5 maps A-Z to a-z and leaves a-z; anything else lands outside a-z.
+            let v = (b | 0x20).wrapping_sub(b'a');
+            bad |= v >= 26;
+            *slot = v.wrapping_add(b'A');
+            sum = sum.wrapping_add((i + 1) * u32::from(v));
+            // Wrapping only matters for input already marked bad.
+            if i < 13 {
+                high = high.wrapping_mul(26).wrapping_add(u64::from(v));
+            } else if i < 26 {
+                low = low.wrapping_mul(26).wrapping_add(u64::from(v));
+            }
+        }
+        (!bad).then(|| Key::from_parts(letters, sum, high, low))
+    }
+
+    /// Steps 3-6 from the letters, their weighted sum and the two payload halves.
+    fn from_parts(letters: [u8; KEY_LEN], sum: u32, high: u64, low: u64) -> Result<Key, Error> {
+        if sum % CHECK_MODULUS != 0 {
+            return Err(Error::KeyTypo);
+        }
+        // 26^26 - 1 < 2^123 < u128::MAX, so nothing overflows.
+        let payload = u128::from(high) * u128::from(26u64.pow(13)) + u128::from(low);
         if payload >> PAYLOAD_BITS != 0 {
             return Err(Error::KeyOutOfRange {
                 reason: "the 26 payload letters encode a number of 122 bits or more",
