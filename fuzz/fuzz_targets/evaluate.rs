@@ -51,13 +51,19 @@ fuzz_target!(|input: Input| {
     let serial = |i: u8| 4_000_000_000u64 + u64::from(i % 16);
     let mut features = Vec::new();
     for l in input.licenses.iter().take(64) {
-        let scope = [Scope::Node, Scope::Cluster, Scope::Site, Scope::Demo][usize::from(l.scope % 4)];
+        let scope =
+            [Scope::Node, Scope::Cluster, Scope::Site, Scope::Demo][usize::from(l.scope % 4)];
         let fields = KeyFields {
             scope,
             package_code: l.package_code % 27,
-            serial_number: if scope == Scope::Node { serial(l.node) } else { 900 + u64::from(l.node % 2) },
+            serial_number: if scope == Scope::Node {
+                serial(l.node)
+            } else {
+                900 + u64::from(l.node % 2)
+            },
             expiry: l.expiry_days.filter(|d| *d > 0).and_then(|d| {
-                chrono::NaiveDate::from_ymd_opt(2000, 1, 1)?.checked_add_days(chrono::Days::new(d.into()))
+                chrono::NaiveDate::from_ymd_opt(2000, 1, 1)?
+                    .checked_add_days(chrono::Days::new(d.into()))
             }),
             evaluation: l.evaluation,
         };
@@ -90,7 +96,8 @@ fuzz_target!(|input: Input| {
         })
         .collect();
     let cluster = ClusterState { name: "c".into(), serial_number: "900".into(), nodes, usage };
-    let now = chrono::DateTime::from_timestamp(946_684_800 + i64::from(input.now_days) * 86_400, 0).unwrap();
+    let now = chrono::DateTime::from_timestamp(946_684_800 + i64::from(input.now_days) * 86_400, 0)
+        .unwrap();
     let policy = Policy {
         leeway: chrono::TimeDelta::seconds(input.leeway_secs.into()),
         include_unlicensed: input.include_unlicensed,
@@ -105,6 +112,10 @@ fuzz_target!(|input: Input| {
     }
     features.reverse();
     let b = nlf::evaluate(&features, &cluster, now, &policy, &catalog);
-    assert_eq!(json, serde_json::to_string(&b.report).unwrap(), "order of licenses changed the report");
+    assert_eq!(
+        json,
+        serde_json::to_string(&b.report).unwrap(),
+        "order of licenses changed the report"
+    );
     assert_eq!(a.findings, b.findings);
 });
