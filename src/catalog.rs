@@ -236,58 +236,34 @@ impl Catalog {
             value: clip(&e.to_string()),
             expected: "{\"packages\": [{\"name\", \"rest_name\", \"description\", \"default_scope\"}], \"bundles\": [{\"name\", \"members\"}]}",
         })?;
-        let mut next = self.clone();
-        for p in file.packages {
-            next.put_package(p);
-        }
-        for b in file.bundles {
-            next.put_bundle(b);
-        }
-        next.rebuild()?;
-        *self = next;
-        Ok(())
+        self.change(|next| {
+            for p in file.packages {
+                upsert(&mut next.packages, p, |p| &p.name);
+            }
+            for b in file.bundles {
+                upsert(&mut next.bundles, b, |b| &b.name);
+            }
+        })
     }
 
     /// Add or replace one package. On error the catalog is unchanged.
     pub fn insert_package(&mut self, package: Package) -> Result<(), Error> {
-        let mut next = self.clone();
-        next.put_package(package);
-        next.rebuild()?;
-        *self = next;
-        Ok(())
+        self.change(|next| upsert(&mut next.packages, package, |p| &p.name))
     }
 
     /// Add or replace one bundle. On error (such as a cycle) the catalog is unchanged.
     pub fn insert_bundle(&mut self, bundle: Bundle) -> Result<(), Error> {
+        self.change(|next| upsert(&mut next.bundles, bundle, |b| &b.name))
+    }
+
+    /// Apply `edit` to a copy and keep it only if the result is consistent: a failing call
+    /// leaves the catalog as it was.
+    fn change(&mut self, edit: impl FnOnce(&mut Catalog)) -> Result<(), Error> {
         let mut next = self.clone();
-        next.put_bundle(bundle);
+        edit(&mut next);
         next.rebuild()?;
         *self = next;
         Ok(())
-    }
-
-    fn put_package(&mut self, p: Package) {
-        let key = normalize(&p.name);
-        match self.packages.iter().position(|q| normalize(&q.name) == key) {
-            Some(i) => {
-                if let Some(slot) = self.packages.get_mut(i) {
-                    *slot = p;
-                }
-            }
-            None => self.packages.push(p),
-        }
-    }
-
-    fn put_bundle(&mut self, b: Bundle) {
-        let key = normalize(&b.name);
-        match self.bundles.iter().position(|q| normalize(&q.name) == key) {
-            Some(i) => {
-                if let Some(slot) = self.bundles.get_mut(i) {
-                    *slot = b;
-                }
-            }
-            None => self.bundles.push(b),
-        }
     }
 
     /// Rebuild the index and the bundle expansions; refuse clashes and cycles.
@@ -396,6 +372,14 @@ impl Catalog {
     /// Every bundle, in catalog order.
     pub fn bundles(&self) -> impl Iterator<Item = &Bundle> {
         self.bundles.iter()
+    }
+}
+
+/// Replace the entry with the same normalized name, or append.
+fn upsert<T>(list: &mut Vec<T>, item: T, name: impl Fn(&T) -> &str) {
+    match list.iter_mut().find(|q| same_name(name(q), name(&item))) {
+        Some(slot) => *slot = item,
+        None => list.push(item),
     }
 }
 
