@@ -134,7 +134,7 @@ pub fn write_string(s: &str, out: &mut Vec<u8>) {
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut run = 0;
-    while let Some(i) = next_escape(bytes, run) {
+    while let Some(i) = crate::json::next_special(bytes, run) {
         out.extend_from_slice(bytes.get(run..i).unwrap_or_default());
         run = i + 1;
         match bytes.get(i).copied().unwrap_or_default() {
@@ -150,35 +150,6 @@ pub fn write_string(s: &str, out: &mut Vec<u8>) {
     }
     out.extend_from_slice(bytes.get(run..).unwrap_or_default());
     out.push(b'"');
-}
-
-fn needs_escape(b: u8) -> bool {
-    b < 0x20 || b == b'"' || b == b'\\'
-}
-
-/// The index of the first byte at or after `from` that must be escaped; eight bytes at a time.
-fn next_escape(bytes: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let rest = bytes.get(from..)?;
-    let mut chunks = rest.chunks_exact(8);
-    let mut at = from;
-    for chunk in &mut chunks {
-        let word = u64::from_ne_bytes(chunk.try_into().unwrap_or_default());
-        // Standard SWAR tests, exact as "some byte is": below 0x20, '"' (XOR to zero), '\\'.
-        let quote = word ^ (ONES * u64::from(b'"'));
-        let backslash = word ^ (ONES * u64::from(b'\\'));
-        let found = (word.wrapping_sub(ONES * 0x20) & !word)
-            | (quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash);
-        if found & HIGHS != 0 {
-            if let Some(i) = chunk.iter().position(|&b| needs_escape(b)) {
-                return Some(at + i);
-            }
-        }
-        at += 8;
-    }
-    chunks.remainder().iter().position(|&b| needs_escape(b)).map(|i| at + i)
 }
 
 fn hex_digit(nibble: u8) -> u8 {

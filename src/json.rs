@@ -156,6 +156,38 @@ pub(crate) fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// The index of the first byte at or after `from` that is `"`, `\\` or a control character
+/// (below 0x20): where a plain run of a JSON string ends, and exactly the bytes RFC 8785 must
+/// escape. Eight bytes at a time.
+pub(crate) fn next_special(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    let rest = bytes.get(from..)?;
+    let mut chunks = rest.chunks_exact(8);
+    let mut at = from;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        // The standard SWAR tests for "some byte is below 0x20", "is '\"'" (XOR makes it zero)
+        // and "is '\\'". Borrows can flag a byte above a flagged one, never below, so the lowest
+        // flag of the union is exact; little-endian loading makes it the first byte in order.
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let backslash = word ^ (ONES * u64::from(b'\\'));
+        let found = ((word.wrapping_sub(ONES * 0x20) & !word)
+            | (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash))
+            & HIGHS;
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks.remainder().iter().position(|&b| is_special(b)).map(|i| at + i)
+}
+
+fn is_special(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
 struct Parser<'a, 'l> {
     src: &'a str,
     bytes: &'a [u8],
@@ -335,17 +367,8 @@ impl<'a, 'l> Parser<'a, 'l> {
         let open = self.pos;
         self.pos += 1; // '"'
         let start = self.pos;
-        // Fast path: no escapes, borrow. Skip the plain run in one tight loop over the slice.
-        let plain = self
-            .bytes
-            .get(start..)
-            .unwrap_or_default()
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20);
-        self.pos = match plain {
-            Some(n) => start + n,
-            None => self.bytes.len(),
-        };
+        // Fast path: no escapes, borrow. Skip the plain run eight bytes at a time.
+        self.pos = next_special(self.bytes, start).unwrap_or(self.bytes.len());
         loop {
             match self.peek() {
                 Some(b'"') => {
@@ -428,12 +451,7 @@ impl<'a, 'l> Parser<'a, 'l> {
                 Some(_) => {
                     // Copy the run up to the next quote, backslash or control character.
                     let run_start = self.pos;
-                    while let Some(b) = self.peek() {
-                        if b == b'"' || b == b'\\' || b < 0x20 {
-                            break;
-                        }
-                        self.pos += 1;
-                    }
+                    self.pos = next_special(self.bytes, run_start).unwrap_or(self.bytes.len());
                     out.push_str(self.src.get(run_start..self.pos).unwrap_or_default());
                 }
                 None => return Err(self.syntax(open, "string is not closed")),
@@ -669,5 +687,22 @@ mod tests {
             parse(r#""ab\n\ncd""#, &limits),
             Err(Error::LimitExceeded { what: Limit::StringLength, .. })
         ));
+    }
+
+    proptest::proptest! {
+        /// The eight-at-a-time scan finds exactly the first special byte, from any start, in
+        /// bytes weighted towards the special ones and the SWAR edge values (0x1f, 0x20, 0x7f,
+        /// 0x80, 0xff).
+        #[test]
+        fn next_special_matches_a_byte_scan(
+            bytes in proptest::collection::vec(proptest::prop_oneof![
+                proptest::sample::select(vec![b'"', b'\\', 0x00, 0x1f, 0x20, 0x21, 0x7f, 0x80, 0xff]),
+                proptest::num::u8::ANY,
+            ], 0..64),
+            from in 0usize..70,
+        ) {
+            let naive = bytes.get(from..).and_then(|rest| rest.iter().position(|&b| is_special(b)).map(|i| from + i));
+            proptest::prop_assert_eq!(next_special(&bytes, from), naive);
+        }
     }
 }

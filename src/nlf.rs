@@ -101,23 +101,26 @@ impl<'a> Nlf<'a> {
             "the document",
             "an NLF object {\"statusResp\": ..., \"Signature\": ...}",
         )?;
+        let (mut status, mut signature) = (None, None);
         for m in top {
-            if m.name != "statusResp" && m.name != "Signature" {
-                return Err(Error::UnexpectedMember {
-                    name: clip(&m.name),
-                    offset: m.name_offset,
-                    why: "an NLF has only statusResp and Signature at the top level; nothing outside statusResp is signed",
-                });
+            match m.name.as_ref() {
+                "statusResp" => status = Some(&m.value),
+                "Signature" => signature = Some(&m.value),
+                _ => {
+                    return Err(Error::UnexpectedMember {
+                        name: clip(&m.name),
+                        offset: m.name_offset,
+                        why: "an NLF has only statusResp and Signature at the top level; nothing outside statusResp is signed",
+                    })
+                }
             }
         }
-        let status = required(top, "statusResp", "statusResp", "the signed license content")?;
-        let sr = object(status, "statusResp", "an object")?;
-        let signature = string(
-            required(top, "Signature", "Signature", "the base64 Ed25519 signature")?,
-            "Signature",
-        )?;
+        let status = required(status, "statusResp", "the signed license content")?;
+        let sr = StatusFields::find(object(status, "statusResp", "an object")?);
+        let signature =
+            string(required(signature, "Signature", "the base64 Ed25519 signature")?, "Signature")?;
 
-        let version_node = required(sr, "version", "statusResp.version", "\"1\" or \"2\"")?;
+        let version_node = required(sr.version, "statusResp.version", "\"1\" or \"2\"")?;
         let version = match string(version_node, "statusResp.version")?.as_ref() {
             "1" => NlfVersion::V1,
             "2" => NlfVersion::V2,
@@ -130,38 +133,33 @@ impl<'a> Nlf<'a> {
             }
         };
         let serial_number = serial(
-            required(sr, "serialNumber", "statusResp.serialNumber", "the license serial number")?,
+            required(sr.serial_number, "statusResp.serialNumber", "the license serial number")?,
             "statusResp.serialNumber",
         )?;
         let product = string(
-            required(sr, "product", "statusResp.product", "the installed-license name")?,
+            required(sr.product, "statusResp.product", "the installed-license name")?,
             "statusResp.product",
         )?;
         if product.bytes().all(|b| b.is_ascii_whitespace()) {
             return Err(invalid(status, "statusResp.product", &product, "a non-empty name"));
         }
-        for name in ["message", "statusCode", "snStatus", "filter", "cmatID"] {
-            if let Some(n) = optional(sr, name) {
+        for (name, node) in StatusFields::INFORMATIONAL.iter().zip(sr.informational) {
+            if let Some(n) = node {
                 string(n, &Path("statusResp.", name))?;
             }
         }
-        let key_id = optional(sr, "keyId").map(|n| string(n, "statusResp.keyId")).transpose()?;
+        let key_id = sr.key_id.map(|n| string(n, "statusResp.keyId")).transpose()?;
 
         let lic_node =
-            required(sr, "licenses", "statusResp.licenses", "an object describing the license")?;
-        let lic = object(lic_node, "statusResp.licenses", "an object")?;
+            required(sr.licenses, "statusResp.licenses", "an object describing the license")?;
+        let lic = LicenseFields::find(object(lic_node, "statusResp.licenses", "an object")?);
 
-        let pkg_node = required(
-            lic,
-            "package",
-            "statusResp.licenses.package",
-            "the licensed package name(s)",
-        )?;
+        let pkg_node =
+            required(lic.package, "statusResp.licenses.package", "the licensed package name(s)")?;
         let packages = packages(pkg_node, version, limits)?;
 
         let scope_node = required(
-            lic,
-            "licenseScope",
+            lic.license_scope,
             "statusResp.licenses.licenseScope",
             "node, cluster, site or demo",
         )?;
@@ -175,20 +173,17 @@ impl<'a> Nlf<'a> {
             )
         })?;
 
-        let opt_str = |name: &str| -> Result<Option<Cow<'a, str>>, Error> {
-            optional(lic, name).map(|n| string(n, &Path("statusResp.licenses.", name))).transpose()
-        };
-        let license_type = opt_str("type")?;
-        let protocol = opt_str("licenseProtocol")?;
-        opt_str("legacyKey")?;
-        let host_id =
-            optional(lic, "HostID").map(|n| serial(n, "statusResp.licenses.HostID")).transpose()?;
+        let opt_str =
+            |node: Option<&Node<'a>>, name: &str| -> Result<Option<Cow<'a, str>>, Error> {
+                node.map(|n| string(n, &Path("statusResp.licenses.", name))).transpose()
+            };
+        let license_type = opt_str(lic.kind, "type")?;
+        let protocol = opt_str(lic.license_protocol, "licenseProtocol")?;
+        opt_str(lic.legacy_key, "legacyKey")?;
+        let host_id = lic.host_id.map(|n| serial(n, "statusResp.licenses.HostID")).transpose()?;
 
-        let capacity_tib = match optional(lic, "capacity") {
-            None => None,
-            Some(n) => Some(capacity(n)?),
-        };
-        let evaluation = match optional(lic, "evaluation") {
+        let capacity_tib = lic.capacity.map(capacity).transpose()?;
+        let evaluation = match lic.evaluation {
             None => false,
             Some(n) => match string(n, "statusResp.licenses.evaluation")?.as_ref() {
                 "true" => true,
@@ -203,38 +198,39 @@ impl<'a> Nlf<'a> {
                 }
             },
         };
-        let date = |name: &str| -> Result<Option<DateTime<FixedOffset>>, Error> {
-            match optional(lic, name) {
-                None => Ok(None),
-                Some(n) => {
-                    let field = Path("statusResp.licenses.", name);
-                    let text = string(n, &field)?;
-                    parse_date(&text).map(Some).ok_or_else(|| {
-                        invalid(
-                            n,
-                            &field,
-                            &text,
-                            "a date like 2023-01-04T07:58:16Z or 2019-03-02 14:00:00 -0500",
-                        )
-                    })
+        let date =
+            |node: Option<&Node<'a>>, name: &str| -> Result<Option<DateTime<FixedOffset>>, Error> {
+                match node {
+                    None => Ok(None),
+                    Some(n) => {
+                        let field = Path("statusResp.licenses.", name);
+                        let text = string(n, &field)?;
+                        parse_date(&text).map(Some).ok_or_else(|| {
+                            invalid(
+                                n,
+                                &field,
+                                &text,
+                                "a date like 2023-01-04T07:58:16Z or 2019-03-02 14:00:00 -0500",
+                            )
+                        })
+                    }
                 }
-            }
-        };
-        let start = date("startDate")?;
-        let expiry = date("expiryDate")?;
-        let entitlement_last_updated = date("entitlementLastUpdated")?;
+            };
+        let start = date(lic.start_date, "startDate")?;
+        let expiry = date(lic.expiry_date, "expiryDate")?;
+        let entitlement_last_updated =
+            date(lic.entitlement_last_updated, "entitlementLastUpdated")?;
         if let (Some(s), Some(e)) = (start, expiry) {
             if e <= s {
-                let node = optional(lic, "expiryDate").unwrap_or(lic_node);
                 return Err(invalid(
-                    node,
+                    lic.expiry_date.unwrap_or(lic_node),
                     "statusResp.licenses.expiryDate",
                     &e.to_rfc3339(),
                     "a time after statusResp.licenses.startDate",
                 ));
             }
         }
-        if let Some(n) = optional(lic, "enforcementAttributes") {
+        if let Some(n) = lic.enforcement_attributes {
             match &n.value {
                 Value::Array(items) => {
                     for item in items {
@@ -420,18 +416,93 @@ fn object<'n, 'a>(
     }
 }
 
-fn optional<'n, 'a>(members: &'n [Member<'a>], name: &str) -> Option<&'n Node<'a>> {
-    members.iter().find(|m| m.name == name).map(|m| &m.value)
-}
-
 fn required<'n, 'a>(
-    members: &'n [Member<'a>],
-    name: &str,
+    node: Option<&'n Node<'a>>,
     field: &(impl fmt::Display + ?Sized),
     expected: &'static str,
 ) -> Result<&'n Node<'a>, Error> {
-    optional(members, name)
-        .ok_or_else(|| Error::MissingField { field: field.to_string(), expected })
+    node.ok_or_else(|| Error::MissingField { field: field.to_string(), expected })
+}
+
+/// The members of `statusResp` this crate reads, found in one pass (the reader has already
+/// refused duplicate names, so each slot is filled at most once).
+#[derive(Default)]
+struct StatusFields<'n, 'a> {
+    version: Option<&'n Node<'a>>,
+    serial_number: Option<&'n Node<'a>>,
+    product: Option<&'n Node<'a>>,
+    key_id: Option<&'n Node<'a>>,
+    licenses: Option<&'n Node<'a>>,
+    /// In the order of [`StatusFields::INFORMATIONAL`].
+    informational: [Option<&'n Node<'a>>; 5],
+}
+
+impl<'n, 'a> StatusFields<'n, 'a> {
+    const INFORMATIONAL: [&'static str; 5] =
+        ["message", "statusCode", "snStatus", "filter", "cmatID"];
+
+    fn find(members: &'n [Member<'a>]) -> Self {
+        let mut f = StatusFields::default();
+        for m in members {
+            let slot = match m.name.as_ref() {
+                "version" => &mut f.version,
+                "serialNumber" => &mut f.serial_number,
+                "product" => &mut f.product,
+                "keyId" => &mut f.key_id,
+                "licenses" => &mut f.licenses,
+                "message" => &mut f.informational[0],
+                "statusCode" => &mut f.informational[1],
+                "snStatus" => &mut f.informational[2],
+                "filter" => &mut f.informational[3],
+                "cmatID" => &mut f.informational[4],
+                _ => continue,
+            };
+            *slot = Some(&m.value);
+        }
+        f
+    }
+}
+
+/// The members of `statusResp.licenses` this crate reads, found in one pass.
+#[derive(Default)]
+struct LicenseFields<'n, 'a> {
+    package: Option<&'n Node<'a>>,
+    license_scope: Option<&'n Node<'a>>,
+    kind: Option<&'n Node<'a>>,
+    license_protocol: Option<&'n Node<'a>>,
+    legacy_key: Option<&'n Node<'a>>,
+    host_id: Option<&'n Node<'a>>,
+    capacity: Option<&'n Node<'a>>,
+    evaluation: Option<&'n Node<'a>>,
+    start_date: Option<&'n Node<'a>>,
+    expiry_date: Option<&'n Node<'a>>,
+    entitlement_last_updated: Option<&'n Node<'a>>,
+    enforcement_attributes: Option<&'n Node<'a>>,
+}
+
+impl<'n, 'a> LicenseFields<'n, 'a> {
+    fn find(members: &'n [Member<'a>]) -> Self {
+        let mut f = LicenseFields::default();
+        for m in members {
+            let slot = match m.name.as_ref() {
+                "package" => &mut f.package,
+                "licenseScope" => &mut f.license_scope,
+                "type" => &mut f.kind,
+                "licenseProtocol" => &mut f.license_protocol,
+                "legacyKey" => &mut f.legacy_key,
+                "HostID" => &mut f.host_id,
+                "capacity" => &mut f.capacity,
+                "evaluation" => &mut f.evaluation,
+                "startDate" => &mut f.start_date,
+                "expiryDate" => &mut f.expiry_date,
+                "entitlementLastUpdated" => &mut f.entitlement_last_updated,
+                "enforcementAttributes" => &mut f.enforcement_attributes,
+                _ => continue,
+            };
+            *slot = Some(&m.value);
+        }
+        f
+    }
 }
 
 fn string<'a>(
@@ -520,10 +591,11 @@ fn packages<'a>(
             if items.is_empty() {
                 return Err(invalid(node, FIELD, "[]", "at least one package name"));
             }
-            items
-                .iter()
-                .map(|n| string(n, "statusResp.licenses.package[]"))
-                .collect::<Result<_, _>>()?
+            let mut names = Vec::with_capacity(items.len());
+            for n in items {
+                names.push(string(n, "statusResp.licenses.package[]")?);
+            }
+            names
         }
         (other, NlfVersion::V1) => {
             return Err(Error::WrongType {
