@@ -125,7 +125,17 @@ pub fn parse<'a>(text: &'a str, limits: &Limits) -> Result<Node<'a>, Error> {
     let mut p =
         Parser { src: text, bytes: text.as_bytes(), pos: 0, limits, max_depth: limits.depth() };
     p.skip_ws();
-    let node = p.value(0, &mut Vec::new())?;
+    let node = match p.value(0) {
+        Ok(node) => node,
+        Err(Error::DuplicateMember { name, path, offset }) if path.is_empty() => {
+            return Err(Error::DuplicateMember {
+                name,
+                path: "the top-level object".into(),
+                offset,
+            })
+        }
+        Err(e) => return Err(e),
+    };
     p.skip_ws();
     if p.pos < p.bytes.len() {
         return Err(p.syntax(p.pos, "unexpected data after the end of the document"));
@@ -228,12 +238,11 @@ impl<'a, 'l> Parser<'a, 'l> {
         }
     }
 
-    /// `path` holds the member names leading here, for duplicate-member messages.
-    fn value(&mut self, depth: usize, path: &mut Vec<Cow<'a, str>>) -> Result<Node<'a>, Error> {
+    fn value(&mut self, depth: usize) -> Result<Node<'a>, Error> {
         let offset = self.pos;
         let value = match self.peek() {
-            Some(b'{') => self.object(depth + 1, path)?,
-            Some(b'[') => self.array(depth + 1, path)?,
+            Some(b'{') => self.object(depth + 1)?,
+            Some(b'[') => self.array(depth + 1)?,
             Some(b'"') => Value::String(self.string()?),
             Some(b't') => {
                 self.expect_literal("true")?;
@@ -283,7 +292,7 @@ impl<'a, 'l> Parser<'a, 'l> {
         Ok(())
     }
 
-    fn array(&mut self, depth: usize, path: &mut Vec<Cow<'a, str>>) -> Result<Value<'a>, Error> {
+    fn array(&mut self, depth: usize) -> Result<Value<'a>, Error> {
         self.enter(depth)?;
         self.pos += 1; // '['
                        // Empty containers allocate nothing; others start big enough for most NLF members.
@@ -296,7 +305,7 @@ impl<'a, 'l> Parser<'a, 'l> {
         items.reserve(8);
         loop {
             self.skip_ws();
-            items.push(self.value(depth, path)?);
+            items.push(self.value(depth)?);
             self.too_many(items.len())?;
             self.skip_ws();
             match self.peek() {
@@ -313,7 +322,7 @@ impl<'a, 'l> Parser<'a, 'l> {
         }
     }
 
-    fn object(&mut self, depth: usize, path: &mut Vec<Cow<'a, str>>) -> Result<Value<'a>, Error> {
+    fn object(&mut self, depth: usize) -> Result<Value<'a>, Error> {
         self.enter(depth)?;
         self.pos += 1; // '{'
         let mut members: Vec<Member<'a>> = Vec::new();
@@ -342,17 +351,25 @@ impl<'a, 'l> Parser<'a, 'l> {
             }
             self.pos += 1;
             self.skip_ws();
-            path.push(name.clone());
-            let value = self.value(depth, path);
-            path.pop();
-            members.push(Member { name, name_offset, value: value? });
+            let value = match self.value(depth) {
+                Ok(value) => value,
+                Err(Error::DuplicateMember { name: dup, path, offset }) => {
+                    // The path is built while the error unwinds, so valid documents pay nothing
+                    // for it.
+                    let path =
+                        if path.is_empty() { name.into_owned() } else { format!("{name}.{path}") };
+                    return Err(Error::DuplicateMember { name: dup, path, offset });
+                }
+                Err(e) => return Err(e),
+            };
+            members.push(Member { name, name_offset, value });
             self.too_many(members.len())?;
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
-                    check_duplicates(&members, path)?;
+                    check_duplicates(&members)?;
                     return Ok(Value::Object(members));
                 }
                 Some(_) => return Err(self.syntax(self.pos, "expected ',' or '}' in object")),
@@ -556,7 +573,9 @@ fn is_canonical_number(v: f64, text: &str) -> bool {
     buf == text.as_bytes()
 }
 
-fn check_duplicates(members: &[Member<'_>], path: &[Cow<'_, str>]) -> Result<(), Error> {
+/// The path is left empty: [`Parser::object`] fills it in on the way out, and [`parse`] names the
+/// top-level object.
+fn check_duplicates(members: &[Member<'_>]) -> Result<(), Error> {
     let dup = if members.len() <= 16 {
         let mut found = None;
         'outer: for (i, m) in members.iter().enumerate() {
@@ -584,7 +603,7 @@ fn check_duplicates(members: &[Member<'_>], path: &[Cow<'_, str>]) -> Result<(),
         None => Ok(()),
         Some(m) => Err(Error::DuplicateMember {
             name: crate::error::clip(&m.name),
-            path: if path.is_empty() { "the top-level object".to_owned() } else { path.join(".") },
+            path: String::new(),
             offset: m.name_offset,
         }),
     }
@@ -611,6 +630,18 @@ mod tests {
     fn duplicate_after_unescaping_is_refused_with_offset_and_path() {
         let e = p(r#"{"x":{"a":1,"\u0061":2}}"#).unwrap_err();
         assert_eq!(e, Error::DuplicateMember { name: "a".into(), path: "x".into(), offset: 12 });
+    }
+
+    #[test]
+    fn duplicate_paths_name_the_members_leading_to_the_object() {
+        let dup = |s| match p(s) {
+            Err(Error::DuplicateMember { path, .. }) => path,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(dup(r#"{"k":1,"k":2}"#), "the top-level object");
+        assert_eq!(dup(r#"[{"k":1,"k":2}]"#), "the top-level object");
+        assert_eq!(dup(r#"{"a":[{"b":{"c":1,"c":2}}]}"#), "a.b");
+        assert_eq!(dup(r#"{"a":{"b":1},"x":{"y":{"z":{"q":0,"q":0}}}}"#), "x.y.z");
     }
 
     #[test]

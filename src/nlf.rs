@@ -614,6 +614,9 @@ fn packages<'a>(
             })
         }
     };
+    // Names of different lengths never match, so the pairwise check runs only for a length
+    // seen before (bit n-1 set: a name of n bytes; names are 1 to 64 bytes once checked).
+    let mut lengths_seen = 0u64;
     for (i, name) in names.iter().enumerate() {
         // Printable ASCII and inner spaces: package names (`NVMe_oF`) and bundle names
         // (`Core Bundle`), which stand for their packages.
@@ -630,9 +633,16 @@ fn packages<'a>(
                 "package or bundle names of 1 to 64 printable ASCII characters",
             ));
         }
-        if names.iter().take(i).any(|earlier| crate::catalog::same_name_untrimmed(earlier, name)) {
+        let length_bit = 1u64 << (name.len() - 1);
+        if lengths_seen & length_bit != 0
+            && names
+                .iter()
+                .take(i)
+                .any(|earlier| crate::catalog::same_name_untrimmed(earlier, name))
+        {
             return Err(invalid(node, FIELD, name, "each package listed once"));
         }
+        lengths_seen |= length_bit;
     }
     Ok(names)
 }
@@ -709,5 +719,56 @@ mod tests {
             assert_eq!(d.timestamp(), 1551553200, "{s}");
         }
         assert!(parse_date("03/02/2019").is_none());
+    }
+
+    fn v2_with_packages(names: &[&str]) -> String {
+        let list: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+        format!(
+            r#"{{"statusResp":{{"version":"2","serialNumber":"1","product":"p","licenses":{{"package":[{}],"licenseScope":"node"}}}},"Signature":"x"}}"#,
+            list.join(",")
+        )
+    }
+
+    #[test]
+    fn a_package_listed_twice_is_refused_in_any_spelling() {
+        let limits = Limits::default();
+        for dup in [
+            &["NFS", "CIFS", "NFS"][..],
+            &["NFS", "CIFS", "nfs"],
+            &["Snap Mirror", "FCP", "snap_mirror"],
+            &["SnapMirror-Sync", "SnapMirror_Sync"],
+        ] {
+            let e = Nlf::parse(&v2_with_packages(dup), &limits).unwrap_err();
+            assert!(
+                matches!(e, Error::InvalidValue { expected: "each package listed once", .. }),
+                "{dup:?}: {e:?}"
+            );
+        }
+        // Same lengths, different names.
+        let text = v2_with_packages(&["NFS", "FCP", "TPM", "S3", "VE"]);
+        let n = Nlf::parse(&text, &limits).unwrap();
+        assert_eq!(n.packages().count(), 5);
+    }
+
+    proptest::proptest! {
+        /// A package list parses exactly when no two names are the same name
+        /// ([`crate::catalog::same_name`]), whatever the lengths and positions.
+        #[test]
+        fn package_lists_parse_iff_names_are_distinct(
+            names in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "NFS", "nfs", "FCP", "TPM", "S3", "s3", "VE", "Snap Mirror", "snap_mirror",
+                    "SnapMirror", "snapmirror", "SnapMirror_Sync", "FlexClone", "SnapVault",
+                ]),
+                1..12,
+            )
+        ) {
+            let distinct = names.iter().enumerate().all(|(i, a)| {
+                names.iter().take(i).all(|b| !crate::catalog::same_name(a, b))
+            });
+            let text = v2_with_packages(&names);
+            let parsed = Nlf::parse(&text, &Limits::default()).map(|_| ());
+            proptest::prop_assert_eq!(parsed.is_ok(), distinct, "{:?}: {:?}", names, parsed.err());
+        }
     }
 }
