@@ -21,8 +21,11 @@ use nlf::{Key, Limits, Nlf};
 struct Counting;
 
 thread_local! {
-    // Const-initialized and without a destructor: touching it never allocates.
+    // Const-initialized and without a destructor: touching them never allocates.
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    /// Bytes allocated and not yet freed on this thread, and the most seen since the last reset.
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+    static PEAK: Cell<isize> = const { Cell::new(0) };
 }
 
 fn bump() {
@@ -30,26 +33,41 @@ fn bump() {
     let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
 }
 
+fn live(change: isize) {
+    let _ = LIVE.try_with(|live| {
+        live.set(live.get() + change);
+        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(live.get())));
+    });
+}
+
+fn size(n: usize) -> isize {
+    isize::try_from(n).unwrap_or(isize::MAX)
+}
+
 // SAFETY: every call is forwarded unchanged to the system allocator; counting touches only a
 // thread-local `Cell` and never allocates.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         bump();
+        live(size(layout.size()));
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         bump();
+        live(size(layout.size()));
         unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // A growing Vec pays again: count it.
         bump();
+        live(size(new_size) - size(layout.size()));
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        live(-size(layout.size()));
         unsafe { System.dealloc(ptr, layout) }
     }
 }
@@ -157,4 +175,78 @@ fn nlf_v2_with(packages: &[&str]) -> String {
         "Signature": "signatureABC",
     })
     .to_string()
+}
+
+/// The most bytes live at once on this thread while `f` runs, above what was live before.
+fn peak_bytes<R>(f: impl FnOnce() -> R) -> usize {
+    let before = LIVE.with(Cell::get);
+    PEAK.with(|p| p.set(before));
+    drop(std::hint::black_box(f()));
+    usize::try_from(PEAK.with(Cell::get) - before).unwrap_or(0)
+}
+
+/// Memory while parsing is linear in the input: the tree of a document takes at most
+/// `BYTES_PER_INPUT_BYTE` per byte of input, whatever its shape, so [`Limits::max_size`] bounds
+/// it (the bound documented on `Limits`). Each non-empty container reserves room for 8 entries
+/// (so an NLF's objects, 2 to 13 members, grow at most once); the worst shape is therefore
+/// nesting one-element arrays, 8 slots of 40 bytes per 2 input bytes: 160.
+#[test]
+fn parse_memory_is_linear_in_the_input_for_hostile_shapes() {
+    const BYTES_PER_INPUT_BYTE: usize = 160;
+    let limits = Limits::default();
+    let target = limits.max_size - 64;
+    // Entries of `unit` in arrays of 4,000 (under `max_members`), in one outer array.
+    let document = |unit: &str| {
+        let mut s = String::from("[[");
+        let mut in_inner = 0;
+        while s.len() + unit.len() + 8 < target {
+            if in_inner == 4000 {
+                s.truncate(s.len() - 1);
+                s.push_str("],[");
+                in_inner = 0;
+            }
+            s.push_str(unit);
+            s.push(',');
+            in_inner += 1;
+        }
+        s.truncate(s.len() - 1);
+        s.push_str("]]");
+        s
+    };
+    // 28 levels inside the two of `document`: within the default depth limit of 32.
+    let deep_arrays = format!("{}1{}", "[".repeat(28), "]".repeat(28));
+    let mut worst = (0.0f64, "");
+    for (what, unit) in [
+        ("one-member objects", r#"{"a":1}"#),
+        ("one-element arrays", "[1]"),
+        ("two-member objects", r#"{"a":1,"b":2}"#),
+        ("empty strings", r#""""#),
+        ("digits", "1"),
+        ("empty objects", "{}"),
+        ("nested one-element arrays", "[[[[1]]]]"),
+        ("deeply nested arrays", &deep_arrays),
+        ("deeply nested objects", r#"{"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":1}}}}}}}}"#),
+    ] {
+        let text = document(unit);
+        assert!(text.len() <= limits.max_size, "{what}: {} bytes", text.len());
+        if let Err(e) = nlf::json::parse(&text, &limits) {
+            panic!("{what}: {e}");
+        }
+        let peak = peak_bytes(|| nlf::json::parse(&text, &limits));
+        let per_byte = peak as f64 / text.len() as f64;
+        println!(
+            "  {what:<26} {:>8} bytes in, peak {peak:>9} bytes: {per_byte:5.1} per byte",
+            text.len()
+        );
+        assert!(
+            peak <= BYTES_PER_INPUT_BYTE * text.len(),
+            "{what}: parsing {} bytes peaked at {peak} bytes ({per_byte:.1} per input byte)",
+            text.len()
+        );
+        if per_byte > worst.0 {
+            worst = (per_byte, what);
+        }
+    }
+    // The bound is not loose: the worst shape comes close to it.
+    assert!(worst.0 > BYTES_PER_INPUT_BYTE as f64 * 0.75, "worst shape {worst:?}: lower the bound");
 }
