@@ -312,6 +312,7 @@ impl<'a, 'l> Parser<'a, 'l> {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
                     self.pos += 1;
+                    shrink_if_single(&mut items, depth);
                     return Ok(Value::Array(items));
                 }
                 Some(_) => return Err(self.syntax(self.pos, "expected ',' or ']' in array")),
@@ -370,6 +371,7 @@ impl<'a, 'l> Parser<'a, 'l> {
                 Some(b'}') => {
                     self.pos += 1;
                     check_duplicates(&members)?;
+                    shrink_if_single(&mut members, depth);
                     return Ok(Value::Object(members));
                 }
                 Some(_) => return Err(self.syntax(self.pos, "expected ',' or '}' in object")),
@@ -562,6 +564,20 @@ impl<'a, 'l> Parser<'a, 'l> {
             ));
         }
         Ok(v)
+    }
+}
+
+/// Give back the room a nested container reserved for 8 entries when it holds only one.
+///
+/// Containers start with room for 8 entries, so that an NLF's objects (2 to 13 members) grow at
+/// most once. Without this, nested one-element arrays (`[[[[1]]]]`) would hold 8 slots of 40
+/// bytes per 2 input bytes: 160 bytes of memory per input byte; with it, the worst shape is
+/// nested two-element arrays, at 80 (tests/alloc_count.rs). Shrinking is a reallocation, and
+/// shrinking more (a quarter used or less) cut the worst case to 20 but cost the NLFv2 parse
+/// benchmark 7%, so only containers of one entry below the top level pay it: an NLF has none.
+fn shrink_if_single<T>(v: &mut Vec<T>, depth: usize) {
+    if depth > 1 && v.len() == 1 {
+        v.shrink_to_fit();
     }
 }
 

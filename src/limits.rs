@@ -5,11 +5,10 @@
 ///
 /// Past any limit, reading stops with [`crate::Error::LimitExceeded`] naming the limit.
 ///
-/// Memory: reading keeps a tree of the document, which takes at most 160 bytes per input byte
-/// whatever its shape, so `max_size` bounds it: at most 160 MiB for the default 1 MiB. The worst
-/// shape is nested one-element arrays (`[[[[1]]]]`), because each container reserves room for 8
-/// entries; tests/alloc_count.rs measures the hostile shapes. Lower `max_size` where many inputs
-/// are read at once.
+/// Memory: reading keeps a tree of the document, which takes at most 80 bytes per input byte
+/// whatever its shape, so `max_size` bounds it: at most 80 MiB for the default 1 MiB. The worst
+/// shape is nested two-element arrays (`[[[1,1],1],1]`); tests/alloc_count.rs measures the
+/// hostile shapes. Lower `max_size` where many inputs are read at once.
 ///
 /// ```
 /// let strict = nlf::Limits { max_size: 64 * 1024, ..nlf::Limits::default() };
