@@ -618,6 +618,11 @@ fn packages<'a>(
     // seen before (bit n-1 set: a name of n bytes; names are 1 to 64 bytes once checked).
     let mut lengths_seen = 0u64;
     for (i, name) in names.iter().enumerate() {
+        // Errors point at the name itself (an element of the NLFv2 array).
+        let at = match &node.value {
+            Value::Array(items) => items.get(i).unwrap_or(node),
+            _ => node,
+        };
         // Printable ASCII and inner spaces: package names (`NVMe_oF`) and bundle names
         // (`Core Bundle`), which stand for their packages.
         let ok = !name.is_empty()
@@ -627,7 +632,7 @@ fn packages<'a>(
             && name.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
         if !ok {
             return Err(invalid(
-                node,
+                at,
                 FIELD,
                 name,
                 "package or bundle names of 1 to 64 printable ASCII characters",
@@ -640,7 +645,7 @@ fn packages<'a>(
                 .take(i)
                 .any(|earlier| crate::catalog::same_name_untrimmed(earlier, name))
         {
-            return Err(invalid(node, FIELD, name, "each package listed once"));
+            return Err(invalid(at, FIELD, name, "each package listed once"));
         }
         lengths_seen |= length_bit;
     }
@@ -738,11 +743,14 @@ mod tests {
             &["Snap Mirror", "FCP", "snap_mirror"],
             &["SnapMirror-Sync", "SnapMirror_Sync"],
         ] {
-            let e = Nlf::parse(&v2_with_packages(dup), &limits).unwrap_err();
-            assert!(
-                matches!(e, Error::InvalidValue { expected: "each package listed once", .. }),
-                "{dup:?}: {e:?}"
-            );
+            let text = v2_with_packages(dup);
+            let e = Nlf::parse(&text, &limits).unwrap_err();
+            let Error::InvalidValue { expected: "each package listed once", offset, .. } = e else {
+                panic!("{dup:?}: {e:?}")
+            };
+            // The offset points at the second occurrence, the last name listed.
+            let last = dup.last().unwrap();
+            assert_eq!(offset, text.rfind(&format!("\"{last}\"")).unwrap(), "{dup:?}");
         }
         // Same lengths, different names.
         let text = v2_with_packages(&["NFS", "FCP", "TPM", "S3", "VE"]);
