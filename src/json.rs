@@ -356,9 +356,10 @@ impl<'a, 'l> Parser<'a, 'l> {
                 Ok(value) => value,
                 Err(Error::DuplicateMember { name: dup, path, offset }) => {
                     // The path is built while the error unwinds, so valid documents pay nothing
-                    // for it.
-                    let path =
-                        if path.is_empty() { name.into_owned() } else { format!("{name}.{path}") };
+                    // for it. Each name is clipped to 64 characters, so the path stays short
+                    // (at most 128 levels) and prepending costs little even at the hard depth.
+                    let name = crate::error::clip(&name);
+                    let path = if path.is_empty() { name } else { format!("{name}.{path}") };
                     return Err(Error::DuplicateMember { name: dup, path, offset });
                 }
                 Err(e) => return Err(e),
@@ -658,6 +659,10 @@ mod tests {
         assert_eq!(dup(r#"[{"k":1,"k":2}]"#), "the top-level object");
         assert_eq!(dup(r#"{"a":[{"b":{"c":1,"c":2}}]}"#), "a.b");
         assert_eq!(dup(r#"{"a":{"b":1},"x":{"y":{"z":{"q":0,"q":0}}}}"#), "x.y.z");
+        // Long names are clipped in the path, as in every message.
+        let long = "n".repeat(10_000);
+        let path = dup(&format!(r#"{{"{long}":{{"{long}":{{"k":1,"k":2}}}}}}"#));
+        assert_eq!(path, format!("{0}….{0}…", "n".repeat(64)));
     }
 
     #[test]
