@@ -734,6 +734,32 @@ mod tests {
         )
     }
 
+    /// Every optional member is found by its own name and checked as a string: a number in its
+    /// place is refused naming that member (the one-pass lookup maps names to slots by hand).
+    #[test]
+    fn each_optional_member_is_checked_under_its_own_name() {
+        let names =
+            StatusFields::INFORMATIONAL.iter().chain(&["keyId"]).map(|n| ("statusResp", *n)).chain(
+                ["type", "licenseProtocol", "legacyKey", "HostID", "capacity", "evaluation"]
+                    .iter()
+                    .chain(&["startDate", "expiryDate", "entitlementLastUpdated"])
+                    .map(|n| ("statusResp.licenses", *n)),
+            );
+        for (parent, name) in names {
+            let text = if parent == "statusResp" {
+                V1.replace("\"version\": \"1\",", &format!("\"version\": \"1\", \"{name}\": 7,"))
+            } else {
+                V1.replace("\"licenses\": {", &format!("\"licenses\": {{ \"{name}\": 7,"))
+            };
+            let text = text.replacen(&format!("\"{name}\": \""), "\"ignored\": \"", 1);
+            let e = Nlf::parse(&text, &Limits::default()).unwrap_err();
+            let Error::WrongType { field, found: "a number", .. } = e else {
+                panic!("{name}: {e:?}")
+            };
+            assert_eq!(field, format!("{parent}.{name}"));
+        }
+    }
+
     #[test]
     fn a_package_listed_twice_is_refused_in_any_spelling() {
         let limits = Limits::default();
