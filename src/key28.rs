@@ -246,20 +246,16 @@ impl Key {
         Key::from_letters(letters)
     }
 
-    /// Steps 3-6 of decoding, on letters already known to be `A-Z`.
+    /// Steps 3-6 of decoding, on letters already known to be `A-Z`: [`Key::one_pass`], which
+    /// gives `Some` for them (the `KeyTypo` fallback is never taken).
     fn from_letters(letters: [u8; KEY_LEN]) -> Result<Key, Error> {
-        let values = letters.map(|l| u32::from(l - b'A'));
-        // Two 13-letter halves in u64 (26^13 < 2^62): two short dependency chains instead of
-        // one long chain of u128 multiplications.
-        let half = |vs: &[u32]| vs.iter().fold(0u64, |p, &v| p * 26 + u64::from(v));
-        let (high, low) = values.split_at(PAYLOAD_LETTERS / 2);
-        let low = low.get(..PAYLOAD_LETTERS / 2).unwrap_or_default();
-        Key::from_parts(letters, weighted_sum(&values), half(high), half(low))
+        Key::one_pass(&letters).unwrap_or(Err(Error::KeyTypo))
     }
 
     /// Steps 1-6 for 28 bytes in one pass; `None` when a byte is not a letter (the slow path
     /// then finds which one).
     fn one_pass(bytes: &[u8; KEY_LEN]) -> Option<Result<Key, Error>> {
+        const HALF: u32 = PAYLOAD_LETTERS as u32 / 2;
         let mut letters = [0u8; KEY_LEN];
         let (mut sum, mut high, mut low, mut bad) = (0u32, 0u64, 0u64, false);
         for (i, (&b, slot)) in (0u32..).zip(bytes.iter().zip(letters.iter_mut())) {
@@ -269,9 +265,11 @@ impl Key {
             *slot = v.wrapping_add(b'A');
             sum = sum.wrapping_add((i + 1) * u32::from(v));
             // Wrapping only matters for input already marked bad.
-            if i < 13 {
+            // Two 13-letter halves in u64 (26^13 < 2^62): two short dependency chains instead
+            // of one long chain of u128 multiplications.
+            if i < HALF {
                 high = high.wrapping_mul(26).wrapping_add(u64::from(v));
-            } else if i < 26 {
+            } else if i < 2 * HALF {
                 low = low.wrapping_mul(26).wrapping_add(u64::from(v));
             }
         }
@@ -406,6 +404,7 @@ impl Key {
 }
 
 /// Σ i·v_i over 1-based positions i. At most 28·25·28 = 19600, so `u32` is plenty.
+#[cfg(any(feature = "issuer", test))]
 fn weighted_sum(values: &[u32]) -> u32 {
     (1u32..).zip(values).map(|(w, &v)| w * v).sum()
 }

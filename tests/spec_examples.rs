@@ -70,6 +70,7 @@ fn issuer_reproduces_the_spec_signature() {
     assert_eq!(signed, block_after("So this complete NLF verifies"));
 }
 
+#[cfg(feature = "issuer")]
 fn common_hex(s: &str) -> Vec<u8> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
