@@ -306,14 +306,14 @@ impl Keyring {
             .into_iter()
             .zip(&plans)
             .map(|(license, plan)| {
-                let Some(plan) = plan else { return self.verify(license) };
+                // Only NLFs are planned; anything else is checked on its own.
+                let (Some(plan), License::Nlf(nlf)) = (plan, &license.0) else {
+                    return self.verify(license);
+                };
                 if verdicts.next() == Some(true) {
                     return Ok(Verified { inner: license.0, signer: plan.key.id.clone() });
                 }
-                match &license.0 {
-                    License::Nlf(nlf) => Err(self.signature_invalid(nlf)),
-                    License::Key(_) => self.verify(license), // never planned
-                }
+                Err(self.signature_invalid(nlf))
             })
             .collect()
     }
@@ -322,11 +322,10 @@ impl Keyring {
     /// one key to check it against.
     fn batch_plan(&self, license: &License<'_>) -> Option<BatchPlan<'_>> {
         let License::Nlf(nlf) = license else { return None };
+        // The key first: an NLF that must try every key is checked on its own anyway.
+        let Signer::One(key) = self.signer_for(nlf).ok()? else { return None };
         let signature = decode_signature(nlf.signature()).ok()?;
-        match self.signer_for(nlf).ok()? {
-            Signer::One(key) => Some(BatchPlan { key, signature, message: nlf.signed_message() }),
-            Signer::Any => None,
-        }
+        Some(BatchPlan { key, signature, message: nlf.signed_message() })
     }
 
     /// Check an NLF's signature and return the id of the key that made it.
