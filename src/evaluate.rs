@@ -205,6 +205,16 @@ impl Finding {
     }
 }
 
+/// `at + delta`, or the first or last representable time when that overflows: a [`Policy`] may
+/// hold any leeway, and one beyond the representable range means "always" or "never".
+fn shift(at: DateTime<Utc>, delta: TimeDelta) -> DateTime<Utc> {
+    at.checked_add_signed(delta).unwrap_or(if delta < TimeDelta::zero() {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    })
+}
+
 fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
@@ -446,6 +456,10 @@ fn judge_package(
         in_term: bool,
         reachable: bool,
     }
+    // In force from `start - leeway` to `expiry + leeway`: compare the license's times with `now`
+    // moved by the leeway, once, held at the ends of time for a leeway that would overflow.
+    let latest_start = shift(now, policy.leeway);
+    let latest_end = shift(now, -policy.leeway);
     let mut judged: Vec<Judged<'_>> = Vec::with_capacity(group.len());
     for &l in group {
         let bound = l.bound_serial();
@@ -473,8 +487,8 @@ fn judge_package(
                 }
             },
         };
-        let started = l.start.is_none_or(|s| now + policy.leeway >= s);
-        let ended = l.expiry.is_some_and(|e| now >= e + policy.leeway);
+        let started = l.start.is_none_or(|s| s <= latest_start);
+        let ended = l.expiry.is_some_and(|e| e <= latest_end);
         if let (false, Some(start)) = (started, l.start) {
             findings
                 .push(finding(FindingKind::NotYetValid { serial: l.serial_number.clone(), start }));
@@ -639,7 +653,7 @@ fn judge_package(
         let used = used_of(j.owner);
         let capacity = (l.capacity_bytes.is_some() || used.is_some())
             .then_some(Capacity { maximum_size: l.capacity_bytes, used_size: used });
-        let expired = l.expiry.is_some_and(|e| now >= e + policy.leeway);
+        let expired = l.expiry.is_some_and(|e| e <= latest_end);
         records.push(LicenseRecord {
             owner: owner_name,
             serial_number: Some(l.serial_number.clone()),

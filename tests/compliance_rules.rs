@@ -181,6 +181,32 @@ fn term_start_expiry_and_leeway() {
     assert_eq!(record(&judge(&lic, &cluster(1), NOW - 61), "nfs").state, State::Compliant);
 }
 
+/// `Policy::leeway` is public and may hold any `TimeDelta`: one that pushes `now` past the
+/// representable range means "always in force" (or, negative, "never"), and never panics.
+#[test]
+fn any_leeway_is_judged_without_overflow() {
+    let mut s = spec("NFS", "site", "x");
+    s.start = Some(NOW + DAY);
+    let mut t = spec("NFS", "site", "y");
+    t.expiry = Some(NOW - 60);
+    let lic = issue(&[s, t]);
+    let state = |leeway| {
+        let policy = Policy { leeway, ..Policy::default() };
+        let a = nlf::evaluate(&lic, &cluster(1), ts(NOW), &policy, &Catalog::builtin());
+        let not_in_force = a
+            .findings
+            .iter()
+            .filter(|f| {
+                matches!(f.kind, FindingKind::NotYetValid { .. } | FindingKind::Expired { .. })
+            })
+            .count();
+        (record(&a, "nfs").state, not_in_force)
+    };
+    assert_eq!(state(TimeDelta::MAX), (State::Compliant, 0));
+    assert_eq!(state(TimeDelta::MIN), (State::Noncompliant, 2));
+    assert_eq!(state(TimeDelta::zero()), (State::Noncompliant, 2));
+}
+
 #[test]
 fn expired_cloud_sets_shutdown_imminent_and_live_cloud_does_not() {
     let mut s = spec("Cloud", "node", "100");
