@@ -255,4 +255,30 @@ fn status_reports_invalid_licenses_and_bad_arguments() {
     let o = nlf(&["status", "--cluster", &path("errors/json.nlf"), &path("demo")]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("not a cluster state"), "{}", text(&o));
+    // A leeway beyond what a time span holds is a usage error, not a crash.
+    let o = nlf(&["status", "--leeway", "9223372036854775807", &path("demo")]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--leeway"), "{}", text(&o));
+}
+
+/// The cluster state given with --cluster is never read as a license, also when it lies in a
+/// directory of license files; a directory without licenses/ gives no cluster state by itself.
+#[test]
+fn status_does_not_read_the_cluster_state_as_a_license() {
+    let dir = temp_dir("flat");
+    for f in ["fabricpool.nlf", "keys.txt"] {
+        std::fs::copy(testdata().join("demo/licenses").join(f), dir.join(f)).unwrap();
+    }
+    std::fs::copy(testdata().join("demo/cluster.json"), dir.join("cluster.json")).unwrap();
+    let flat = dir.display().to_string();
+    let cluster = dir.join("cluster.json").display().to_string();
+    let demo_trust = path("demo/trust");
+    let args = ["status", "--trust", &demo_trust, "--now", "2026-11-25T12:00:00Z"];
+    let o = nlf(&[&args[..], &["--cluster", &cluster, &flat]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(!text(&o).contains("cluster.json"), "{}", text(&o));
+    let o = nlf(&[&args[..], &[flat.as_str()]].concat());
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--cluster"), "{}", text(&o));
+    let _ = std::fs::remove_dir_all(&dir);
 }

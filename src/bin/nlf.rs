@@ -152,19 +152,18 @@ fn run(cli: Cli) -> Result<bool, UsageError> {
     let limits = Limits::default();
     match cli.command {
         Command::Status { cluster, trust, now, leeway, all, catalog, inputs } => {
-            let (demo_trust, files) = expand_inputs(&inputs)?;
-            let cluster_path = cluster
-                .or_else(|| inputs.iter().map(|d| d.join("cluster.json")).find(|p| p.is_file()))
-                .ok_or_else(|| {
-                    UsageError(
-                        "status needs --cluster FILE or a directory with cluster.json".into(),
-                    )
-                })?;
+            let found = expand_inputs(&inputs)?;
+            let cluster_path = cluster.or(found.cluster).ok_or_else(|| {
+                UsageError(
+                    "status needs --cluster FILE or a directory with licenses/ and cluster.json"
+                        .into(),
+                )
+            })?;
             let cluster: nlf::ClusterState = serde_json::from_str(&read_text(&cluster_path)?)
                 .map_err(|e| {
                     UsageError(format!("{}: not a cluster state: {e}", cluster_path.display()))
                 })?;
-            let keyring = build_keyring(trust.into_iter().chain(demo_trust).collect())?;
+            let keyring = build_keyring(trust.into_iter().chain(found.trust).collect())?;
             let mut cat = nlf::Catalog::builtin();
             if let Some(path) = catalog {
                 cat.extend_from_json(&read_text(&path)?)
@@ -180,18 +179,26 @@ fn run(cli: Cli) -> Result<bool, UsageError> {
                     .with_timezone(&chrono::Utc),
                 None => chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()),
             };
-            let policy =
-                nlf::Policy { leeway: chrono::TimeDelta::seconds(leeway), include_unlicensed: all };
+            // The cluster state is not a license, also when it sits among the license files.
+            let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => a == b,
+            };
+            let files: Vec<PathBuf> =
+                found.files.into_iter().filter(|f| !same(f, &cluster_path)).collect();
+            let leeway = chrono::TimeDelta::try_seconds(leeway).ok_or_else(|| {
+                UsageError(format!("--leeway {leeway}: at most {} seconds", i64::MAX / 1000))
+            })?;
+            let policy = nlf::Policy { leeway, include_unlicensed: all };
             status(&files, &keyring, &cluster, now, &policy, &cat, cli.json)
         }
         Command::Inspect { inputs } => {
-            let files = expand_inputs(&inputs)?.1;
-            report(&files, None, &limits, cli.json)
+            report(&expand_inputs(&inputs)?.files, None, &limits, cli.json)
         }
         Command::Verify { trust, inputs } => {
-            let (demo_trust, files) = expand_inputs(&inputs)?;
-            let keyring = build_keyring(trust.into_iter().chain(demo_trust).collect())?;
-            report(&files, Some(&keyring), &limits, cli.json)
+            let found = expand_inputs(&inputs)?;
+            let keyring = build_keyring(trust.into_iter().chain(found.trust).collect())?;
+            report(&found.files, Some(&keyring), &limits, cli.json)
         }
         Command::Sign { key, key_id, input } => {
             let pem = read_text(&key)?;
@@ -324,9 +331,18 @@ fn dir_files(dir: &Path) -> Result<Vec<PathBuf>, UsageError> {
 }
 
 /// Expand inputs into files; a directory with `licenses/` inside contributes its `trust/` too.
-fn expand_inputs(inputs: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), UsageError> {
+/// What the command-line inputs hold: license files, and from demo directories (those with a
+/// `licenses/` directory) their `trust/` directory and `cluster.json`.
+struct Inputs {
+    files: Vec<PathBuf>,
+    trust: Vec<PathBuf>,
+    cluster: Option<PathBuf>,
+}
+
+fn expand_inputs(inputs: &[PathBuf]) -> Result<Inputs, UsageError> {
     let mut trust = Vec::new();
     let mut files = Vec::new();
+    let mut cluster = None;
     for input in inputs {
         if input.as_os_str() == "-" {
             files.push(input.clone());
@@ -335,6 +351,9 @@ fn expand_inputs(inputs: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Usa
                 files.extend(dir_files(&input.join("licenses"))?);
                 if input.join("trust").is_dir() {
                     trust.push(input.join("trust"));
+                }
+                if cluster.is_none() && input.join("cluster.json").is_file() {
+                    cluster = Some(input.join("cluster.json"));
                 }
             } else {
                 files.extend(dir_files(input)?);
@@ -348,7 +367,7 @@ fn expand_inputs(inputs: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Usa
     if files.is_empty() {
         return Err(UsageError("no input files found".into()));
     }
-    Ok((trust, files))
+    Ok(Inputs { files, trust, cluster })
 }
 
 fn build_keyring(paths: Vec<PathBuf>) -> Result<Keyring, UsageError> {
