@@ -219,12 +219,12 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-impl fmt::Display for Finding {
+/// The reason, without the package (a [`Finding`] prints `package: reason`).
+impl fmt::Display for FindingKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let p = &self.package;
-        match &self.kind {
+        match self {
             FindingKind::UnknownPackage => {
-                write!(f, "{p}: the catalog does not know this package; check its name or extend the catalog")
+                write!(f, "the catalog does not know this package; check its name or extend the catalog")
             }
             FindingKind::NodeUnreachable { node, online, member } => {
                 let why = match (online, member) {
@@ -232,21 +232,21 @@ impl fmt::Display for Finding {
                     (false, true) => "offline",
                     _ => "not a cluster member",
                 };
-                write!(f, "{p}: node {node} is {why}, so its license state is unknown; check the node")
+                write!(f, "node {node} is {why}, so its license state is unknown; check the node")
             }
             FindingKind::SerialNotNode { serial, bound_to } => write!(
                 f,
-                "{p}: license {serial} is bound to serial {bound_to}, which no node of this cluster has (1115134)"
+                "license {serial} is bound to serial {bound_to}, which no node of this cluster has (1115134)"
             ),
             FindingKind::OtherCluster { serial, bound_to } => write!(
                 f,
-                "{p}: license {serial} is bound to cluster serial {bound_to}, not this cluster's"
+                "license {serial} is bound to cluster serial {bound_to}, not this cluster's"
             ),
             FindingKind::NotYetValid { serial, start } => {
-                write!(f, "{p}: license {serial} starts at {}", rfc3339(*start))
+                write!(f, "license {serial} starts at {}", rfc3339(*start))
             }
             FindingKind::Expired { serial, expiry, shutdown_imminent } => {
-                write!(f, "{p}: license {serial} expired at {}", rfc3339(*expiry))?;
+                write!(f, "license {serial} expired at {}", rfc3339(*expiry))?;
                 if *shutdown_imminent {
                     f.write_str("; the system will shut down")?;
                 }
@@ -254,26 +254,32 @@ impl fmt::Display for Finding {
             }
             FindingKind::CapacityExceeded { owner, used, maximum } => write!(
                 f,
-                "{p}: {owner} uses {used} bytes of {maximum} licensed; add capacity or use less"
+                "{owner} uses {used} bytes of {maximum} licensed; add capacity or use less"
             ),
             FindingKind::NodeNotCovered { node, in_use } => {
-                write!(f, "{p}: node {node} has no valid license")?;
+                write!(f, "node {node} has no valid license")?;
                 if *in_use == Some(true) {
                     f.write_str(" and uses the feature")?;
                 }
                 f.write_str("; acquire one for it")
             }
             FindingKind::Evaluation { serial, expiry } => {
-                write!(f, "{p}: license {serial} is an evaluation license")?;
+                write!(f, "license {serial} is an evaluation license")?;
                 if let Some(e) = expiry {
                     write!(f, " ending {}", rfc3339(*e))?;
                 }
                 Ok(())
             }
             FindingKind::UsageForUnknownNode { node } => {
-                write!(f, "{p}: usage names node {node}, which the cluster state does not list; ignored")
+                write!(f, "usage names node {node}, which the cluster state does not list; ignored")
             }
         }
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.package, self.kind)
     }
 }
 

@@ -282,3 +282,38 @@ fn status_does_not_read_the_cluster_state_as_a_license() {
     assert!(text(&o).contains("--cluster"), "{}", text(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every finding reaches the text output: those of listed packages beside their row, without
+/// repeating the package name, and those of packages the report leaves out after the table.
+#[test]
+fn status_prints_findings_of_unlisted_packages_too() {
+    let dir = temp_dir("ghost");
+    let mut cluster: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(testdata().join("demo/cluster.json")).unwrap(),
+    )
+    .unwrap();
+    cluster["usage"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"package": "VE", "node": "ghost", "in_use": true}));
+    let cluster_path = dir.join("cluster.json");
+    std::fs::write(&cluster_path, cluster.to_string()).unwrap();
+    let o = nlf(&[
+        "status",
+        "--cluster",
+        &cluster_path.display().to_string(),
+        "--now",
+        "2026-11-25T12:00:00Z",
+        &path("demo"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.lines().any(|l| l.starts_with("ve: usage names node ghost")),
+        "the finding for an unlisted package is missing:\n{out}"
+    );
+    // Beside a row, a finding reads without its package name.
+    assert!(out.contains(" node demo-03 is offline"), "{out}");
+    assert!(!out.contains("snapmirror: node demo-03"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -675,17 +675,23 @@ fn status(
                 format!("{risk}/{action}")
             })
             .unwrap_or_else(|| "-".into());
-        let prefix = format!("{}: ", r.name);
-        let details: Vec<String> = assessment
-            .findings
-            .iter()
-            .filter(|f| f.package == r.name)
-            .map(|f| f.to_string().trim_start_matches(&prefix).to_owned())
-            .collect();
-        let first = details.first().cloned().unwrap_or_else(|| "-".into());
+        let mut details = assessment.findings.iter().filter(|f| f.package == r.name);
+        let first = details.next().map_or_else(|| "-".into(), |f| f.kind.to_string());
         println!("{:<20} {:<18} {:<14} {:<28} {}", status_word(r), r.name, scope, ent, first);
-        for d in details.iter().skip(1) {
-            println!("{:<20} {:<18} {:<14} {:<28} {}", "", "", "", "", d);
+        for f in details {
+            println!("{:<20} {:<18} {:<14} {:<28} {}", "", "", "", "", f.kind);
+        }
+    }
+    // Findings about packages the report does not list (usage of a package without a license,
+    // unless --all asked for those).
+    let listed: std::collections::HashSet<&str> =
+        assessment.report.records.iter().map(|r| r.name.as_str()).collect();
+    let mut others = assessment.findings.iter().filter(|f| !listed.contains(f.package.as_str()));
+    if let Some(f) = others.next() {
+        println!();
+        println!("{f}");
+        for f in others {
+            println!("{f}");
         }
     }
     Ok(errors.is_empty())
