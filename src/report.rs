@@ -44,6 +44,18 @@ pub enum ReportScope {
     Node,
 }
 
+impl ReportScope {
+    /// The REST spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportScope::NotAvailable => "not_available",
+            ReportScope::Site => "site",
+            ReportScope::Cluster => "cluster",
+            ReportScope::Node => "node",
+        }
+    }
+}
+
 /// Entitlement `risk`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -60,6 +72,19 @@ pub enum Risk {
     Unknown,
 }
 
+impl Risk {
+    /// The REST spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Risk::High => "high",
+            Risk::Medium => "medium",
+            Risk::Low => "low",
+            Risk::Unlicensed => "unlicensed",
+            Risk::Unknown => "unknown",
+        }
+    }
+}
+
 /// Entitlement `action`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -74,6 +99,19 @@ pub enum Action {
     VerifySystemHealth,
     /// Nothing to do.
     None,
+}
+
+impl Action {
+    /// The REST spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::AcquireLicense => "acquire_license",
+            Action::AdjustCapacity => "adjust_capacity",
+            Action::VerifyEntitlement => "verify_entitlement",
+            Action::VerifySystemHealth => "verify_system_health",
+            Action::None => "none",
+        }
+    }
 }
 
 /// Package `entitlement`.
@@ -165,4 +203,34 @@ pub struct Report {
     pub records: Vec<PackageRecord>,
     /// `records.len()`.
     pub num_records: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `as_str` is the spelling serde writes, for every variant.
+    #[test]
+    fn as_str_is_the_serialized_spelling() {
+        fn check<T: Serialize + Copy>(all: &[T], as_str: fn(T) -> &'static str) {
+            for &v in all {
+                assert_eq!(serde_json::to_value(v).unwrap(), as_str(v));
+            }
+        }
+        use State as S;
+        check(&[S::Unlicensed, S::Noncompliant, S::Unknown, S::Compliant], S::as_str);
+        use ReportScope as P;
+        check(&[P::NotAvailable, P::Site, P::Cluster, P::Node], P::as_str);
+        use Risk as R;
+        check(&[R::High, R::Medium, R::Low, R::Unlicensed, R::Unknown], R::as_str);
+        use Action as A;
+        let actions = [
+            A::AcquireLicense,
+            A::AdjustCapacity,
+            A::VerifyEntitlement,
+            A::VerifySystemHealth,
+            A::None,
+        ];
+        check(&actions, A::as_str);
+    }
 }

@@ -582,7 +582,6 @@ fn status_word(record: &nlf::report::PackageRecord) -> &'static str {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn status(
     files: &[PathBuf],
     keyring: &Keyring,
@@ -631,7 +630,7 @@ fn status(
     }
     for (path, index, e) in &errors {
         let at = index.map(|i| format!(" #{i}")).unwrap_or_default();
-        println!("{path}{at}: INVALID [{} {}] {e}", e.code(), e.kind());
+        print_error(&format!("{path}{at}"), e, false);
     }
     if !errors.is_empty() {
         println!();
@@ -657,24 +656,10 @@ fn status(
         "-".repeat(40)
     );
     for r in &assessment.report.records {
-        let scope = serde_json::to_value(r.scope)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let scope = r.scope.as_str();
         let ent = r
             .entitlement
-            .map(|e| {
-                let risk = serde_json::to_value(e.risk)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                let action = serde_json::to_value(e.action)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                format!("{risk}/{action}")
-            })
-            .unwrap_or_else(|| "-".into());
+            .map_or_else(|| "-".into(), |e| format!("{}/{}", e.risk.as_str(), e.action.as_str()));
         let mut details = assessment.findings.iter().filter(|f| f.package == r.name);
         let first = details.next().map_or_else(|| "-".into(), |f| f.kind.to_string());
         println!("{:<20} {:<18} {:<14} {:<28} {}", status_word(r), r.name, scope, ent, first);
