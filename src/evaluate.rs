@@ -6,8 +6,9 @@
 //! cluster serial number (in `HostID`, else in its serial number); it then covers every node and
 //! is owned by the cluster. A *node* license must name a node serial number the same way; it
 //! covers that node only. A license that names no node of the cluster (error 1115134) or
-//! another cluster covers nothing and is reported with a finding, but by itself does not make
-//! the package noncompliant.
+//! another cluster covers nothing and is reported with a finding. It is not in force: beside
+//! licenses in force it changes nothing, and a package with no other license is `noncompliant`
+//! (see "Package state").
 //!
 //! **Time.** A license is in force from `start - leeway` until `expiry + leeway`
 //! ([`Policy::leeway`], default zero). Outside that window it is `noncompliant`; an expired
