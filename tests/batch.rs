@@ -95,19 +95,23 @@ struct WycheproofCase {
     sig: String,
 }
 
-#[test]
-fn wycheproof_batch_verdicts_equal_single_verdicts() {
+/// Every Wycheproof Ed25519 case as (key, message, signature).
+fn wycheproof_cases() -> Vec<Case> {
     let file: Wycheproof =
         serde_json::from_slice(&common::read_vector("wycheproof/testvectors_v1/ed25519_test.json"))
             .unwrap();
-    let cases: Vec<Case> = file
-        .groups
+    file.groups
         .iter()
         .flat_map(|g| {
             let pk = common::hex(&g.public_key.pk);
             g.tests.iter().map(move |t| (pk.clone(), common::hex(&t.msg), common::hex(&t.sig)))
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn wycheproof_batch_verdicts_equal_single_verdicts() {
+    let cases = wycheproof_cases();
     assert_eq!(cases.len(), 151);
     let valid = single(&cases).iter().filter(|r| r.is_ok()).count();
     assert!(valid > 20 && valid < 151, "{valid} valid cases: a mix is needed");
@@ -121,14 +125,19 @@ struct Speccheck {
     signature: String,
 }
 
-#[test]
-fn speccheck_batch_verdicts_equal_single_verdicts() {
+/// Every ed25519-speccheck case as (key, message, signature).
+fn speccheck_cases() -> Vec<Case> {
     let cases: Vec<Speccheck> =
         serde_json::from_slice(&common::read_vector("ed25519-speccheck/cases.json")).unwrap();
-    let cases: Vec<Case> = cases
+    cases
         .iter()
         .map(|c| (common::hex(&c.pub_key), common::hex(&c.message), common::hex(&c.signature)))
-        .collect();
+        .collect()
+}
+
+#[test]
+fn speccheck_batch_verdicts_equal_single_verdicts() {
+    let cases = speccheck_cases();
     assert_eq!(cases.len(), 12);
     let accepted: Vec<usize> =
         batch(&cases).iter().enumerate().filter_map(|(i, r)| r.is_ok().then_some(i)).collect();
@@ -140,23 +149,7 @@ fn speccheck_batch_verdicts_equal_single_verdicts() {
 /// `verify_signature` as from ed25519-dalek's `verify_strict` itself.
 #[test]
 fn single_path_is_verify_strict_on_every_vector() {
-    let wycheproof: Wycheproof =
-        serde_json::from_slice(&common::read_vector("wycheproof/testvectors_v1/ed25519_test.json"))
-            .unwrap();
-    let speccheck: Vec<Speccheck> =
-        serde_json::from_slice(&common::read_vector("ed25519-speccheck/cases.json")).unwrap();
-    let cases: Vec<Case> =
-        wycheproof
-            .groups
-            .iter()
-            .flat_map(|g| {
-                let pk = common::hex(&g.public_key.pk);
-                g.tests.iter().map(move |t| (pk.clone(), common::hex(&t.msg), common::hex(&t.sig)))
-            })
-            .chain(speccheck.iter().map(|c| {
-                (common::hex(&c.pub_key), common::hex(&c.message), common::hex(&c.signature))
-            }))
-            .collect();
+    let cases: Vec<Case> = wycheproof_cases().into_iter().chain(speccheck_cases()).collect();
     let mut compared = 0;
     for (i, (pk, msg, sig)) in cases.iter().enumerate() {
         let ours = verify_signature(pk, msg, sig);
@@ -217,8 +210,6 @@ fn malformed_items_get_the_single_path_errors() {
 
 /// A signature that holds in the batch equation up to the small-order point `torsion` (one of the
 /// encodings of small-order points): `R = [r]B + T`, `S = r + k·a` with `k = H(R, A, M)`.
-/// Scalar arithmetic uses the `Scalar` that `SigningKey::to_scalar` returns, so the test needs no
-/// other curve crate.
 fn crafted(key: &SigningKey, nonce_seed: u8, torsion: [u8; 32], msg: &[u8]) -> Case {
     use sha2::{Digest, Sha512};
     let nonce = SigningKey::from_bytes(&[nonce_seed; 32]);
@@ -229,25 +220,11 @@ fn crafted(key: &SigningKey, nonce_seed: u8, torsion: [u8; 32], msg: &[u8]) -> C
     let hash =
         Sha512::new().chain_update(r_bytes).chain_update(a_bytes).chain_update(msg).finalize();
     let a = key.to_scalar();
-    let scalar = |v: u128| {
-        let mut s = a;
-        s = s * from_u128(&a, 0) + from_u128(&a, v);
-        s
-    };
-    // k = the 512-bit little-endian hash mod ℓ, by Horner from the most significant byte.
-    let mut k = scalar(0);
-    for &byte in hash.iter().rev() {
-        k = k * scalar(256) + scalar(u128::from(byte));
-    }
+    let k = curve25519_dalek::Scalar::from_bytes_mod_order_wide(&hash.into());
     let s = nonce.to_scalar() + k * a;
     let mut sig = r_bytes.to_vec();
     sig.extend_from_slice(&s.to_bytes());
     (a_bytes.to_vec(), msg.to_vec(), sig)
-}
-
-/// A value of the witness's type made from a `u128` (the type is never named).
-fn from_u128<S: From<u128>>(_witness: &S, v: u128) -> S {
-    S::from(v)
 }
 
 #[test]
