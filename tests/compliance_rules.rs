@@ -370,22 +370,26 @@ fn every_reason_is_reported_in_order() {
     }
 }
 
-#[test]
-fn key_expiry_date_is_valid_through_that_day() {
+/// A 28-character key with `fields`, issued, read, verified and expanded as a user's would be.
+fn key_license(fields: nlf::key28::KeyFields) -> Vec<FeatureLicense> {
     let secret = [3u8; 32];
-    let fields = nlf::key28::KeyFields {
-        scope: nlf::Scope::Site,
-        package_code: nlf::key28::package_code("NFS").unwrap(),
-        serial_number: 1,
-        expiry: Some(chrono::NaiveDate::from_ymd_opt(2027, 1, 15).unwrap()),
-        evaluation: false,
-    };
     let key = nlf::key28::issue(&fields, &secret).unwrap();
     let mut keyring = Keyring::new();
     keyring.insert_key_secret("s", &secret).unwrap();
     let found = nlf::read(key.as_str().as_bytes(), &Limits::default()).unwrap();
     let v = keyring.verify(found.into_iter().next().unwrap().license.unwrap()).unwrap();
-    let lic = nlf::expand(&v, &Catalog::builtin());
+    nlf::expand(&v, &Catalog::builtin())
+}
+
+#[test]
+fn key_expiry_date_is_valid_through_that_day() {
+    let lic = key_license(nlf::key28::KeyFields {
+        scope: nlf::Scope::Site,
+        package_code: nlf::key28::package_code("NFS").unwrap(),
+        serial_number: 1,
+        expiry: Some(chrono::NaiveDate::from_ymd_opt(2027, 1, 15).unwrap()),
+        evaluation: false,
+    });
     assert_eq!(lic[0].expiry(), Some("2027-01-16T00:00:00Z".parse().unwrap()));
     let last_second: DateTime<Utc> = "2027-01-15T23:59:59Z".parse().unwrap();
     let a = nlf::evaluate(&lic, &cluster(1), last_second, &Policy::default(), &Catalog::builtin());
@@ -404,23 +408,16 @@ fn bundle_entries_expand_and_duplicates_collapse() {
 fn tied_records_sort_the_same_whatever_the_input_order() {
     // Found by the `evaluate` fuzz target: two keys bound to no node, alike but for the
     // evaluation flag, came out in input order.
-    let secret = [3u8; 32];
-    let mut keyring = Keyring::new();
-    keyring.insert_key_secret("s", &secret).unwrap();
     let lic: Vec<FeatureLicense> = [true, false]
         .into_iter()
         .flat_map(|evaluation| {
-            let fields = nlf::key28::KeyFields {
+            key_license(nlf::key28::KeyFields {
                 scope: nlf::Scope::Node,
                 package_code: nlf::key28::package_code("SnapVault").unwrap(),
                 serial_number: 555,
                 expiry: None,
                 evaluation,
-            };
-            let key = nlf::key28::issue(&fields, &secret).unwrap();
-            let found = nlf::read(key.as_str().as_bytes(), &Limits::default()).unwrap();
-            let v = keyring.verify(found.into_iter().next().unwrap().license.unwrap()).unwrap();
-            nlf::expand(&v, &Catalog::builtin())
+            })
         })
         .collect();
     let mut reversed = lic.clone();
