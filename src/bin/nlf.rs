@@ -592,23 +592,41 @@ fn status(
     as_json: bool,
 ) -> Result<bool, UsageError> {
     let limits = Limits::default();
-    let mut licenses = Vec::new();
+    let contents: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|f| Ok((f.display().to_string(), read_bytes(f)?)))
+        .collect::<Result<_, UsageError>>()?;
+    // Errors as (file number, license index, path, error), listed in input order at the end.
     let mut errors = Vec::new();
-    for file in files {
-        let path = file.display().to_string();
-        let bytes = read_bytes(file)?;
-        match nlf::read(&bytes, &limits) {
-            Err(e) => errors.push((path, None, e)),
+    let mut places = Vec::new();
+    let mut unverified = Vec::new();
+    for (n, (path, bytes)) in contents.iter().enumerate() {
+        match nlf::read(bytes, &limits) {
+            Err(e) => errors.push((n, None, path, e)),
             Ok(found) => {
                 for f in found {
-                    match f.license.and_then(|u| keyring.verify(u)) {
-                        Ok(v) => licenses.extend(nlf::expand(&v, catalog)),
-                        Err(e) => errors.push((path.clone(), Some(f.index), e)),
+                    match f.license {
+                        Ok(u) => {
+                            places.push((n, f.index, path));
+                            unverified.push(u);
+                        }
+                        Err(e) => errors.push((n, Some(f.index), path, e)),
                     }
                 }
             }
         }
     }
+    // A fleet's licenses are checked together (one batch equation for the NLFs).
+    let mut licenses = Vec::new();
+    for ((n, index, path), result) in places.into_iter().zip(keyring.verify_batch(unverified)) {
+        match result {
+            Ok(v) => licenses.extend(nlf::expand(&v, catalog)),
+            Err(e) => errors.push((n, Some(index), path, e)),
+        }
+    }
+    errors.sort_by_key(|&(n, index, ..)| (n, index));
+    let errors: Vec<(&String, Option<usize>, Error)> =
+        errors.into_iter().map(|(_, index, path, e)| (path, index, e)).collect();
     let assessment = nlf::evaluate(&licenses, cluster, now, policy, catalog);
     if as_json {
         let mut v = serde_json::to_value(&assessment.report).unwrap_or_default();
