@@ -317,3 +317,19 @@ fn status_prints_findings_of_unlisted_packages_too() {
     assert!(!out.contains("snapmirror: node demo-03"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Output to a reader that has gone (`nlf status … | head`) ends quietly, not in a panic.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nlf"))
+        .args(["status", "--now", "2026-11-25T12:00:00Z", &path("demo")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader is gone before the first line is written
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(o.status.code(), Some(0), "{err}");
+}

@@ -14,6 +14,14 @@ use clap::{Parser, Subcommand};
 use nlf::{Error, Found, Keyring, License, Limits};
 use serde_json::{json, Value};
 
+/// `println!` (`out!()` for an empty line), except that a closed standard output (`nlf status … | head`) is not a panic: the
+/// line is dropped, as a Unix tool's output is when its reader has gone.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "nlf",
@@ -139,7 +147,7 @@ fn main() -> ExitCode {
         }
         Err(UsageError(msg)) => {
             if json {
-                println!("{}", json!({"error": {"kind": "usage", "message": msg}}));
+                out!("{}", json!({"error": {"kind": "usage", "message": msg}}));
             } else {
                 eprintln!("nlf: {msg}");
             }
@@ -210,7 +218,7 @@ fn run(cli: Cli) -> Result<bool, UsageError> {
             let body = read_text(&input)?;
             match issuer.sign(&body, &limits) {
                 Ok(doc) => {
-                    println!("{doc}");
+                    out!("{doc}");
                     Ok(true)
                 }
                 Err(e) => {
@@ -240,9 +248,9 @@ fn run(cli: Cli) -> Result<bool, UsageError> {
             match nlf::key28::issue(&fields, &secret) {
                 Ok(key) => {
                     if cli.json {
-                        println!("{}", json!({"key": key.to_string()}));
+                        out!("{}", json!({"key": key.to_string()}));
                     } else {
-                        println!("{key}");
+                        out!("{key}");
                     }
                     Ok(true)
                 }
@@ -278,10 +286,10 @@ fn run(cli: Cli) -> Result<bool, UsageError> {
             }
             if cli.json {
                 let paths: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-                println!("{}", json!({ "written": paths }));
+                out!("{}", json!({ "written": paths }));
             } else {
                 for p in written {
-                    println!("wrote {}", p.display());
+                    out!("wrote {}", p.display());
                 }
             }
             Ok(true)
@@ -407,9 +415,9 @@ fn error_json(e: &Error) -> Value {
 
 fn print_error(path: &str, e: &Error, as_json: bool) {
     if as_json {
-        println!("{}", json!({"path": path, "error": error_json(e)}));
+        out!("{}", json!({"path": path, "error": error_json(e)}));
     } else {
-        println!("{path}: INVALID [{} {}] {e}", e.code(), e.kind());
+        out!("{path}: INVALID [{} {}] {e}", e.code(), e.kind());
     }
 }
 
@@ -506,7 +514,7 @@ fn report(
         };
         let mut items = Vec::new();
         if !as_json {
-            println!("{path}:");
+            out!("{path}:");
         }
         for Found { form, index, offset, license } in found {
             let result = license.and_then(|u| match keyring {
@@ -531,7 +539,7 @@ fn report(
                             Some(s) => format!("verified by {s}"),
                             None => "not verified".to_owned(),
                         };
-                        println!("  #{index} {}: {} ({proof})", form.as_str(), human(&license));
+                        out!("  #{index} {}: {} ({proof})", form.as_str(), human(&license));
                     }
                 }
                 Err(e) => {
@@ -540,7 +548,7 @@ fn report(
                         items.push(json!({"index": index, "form": form.as_str(), "offset": offset,
                             "valid": false, "error": error_json(&e)}));
                     } else {
-                        println!(
+                        out!(
                             "  #{index} {} at byte {offset}: INVALID [{} {}] {e}",
                             form.as_str(),
                             e.code(),
@@ -555,7 +563,7 @@ fn report(
         }
     }
     if as_json {
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(&json!({"inputs": out, "valid": all_valid}))
                 .unwrap_or_default()
@@ -643,7 +651,7 @@ fn status(
                 .collect();
             obj.insert("errors".into(), json!(errs));
         }
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        out!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return Ok(errors.is_empty());
     }
     for (path, index, e) in &errors {
@@ -651,21 +659,24 @@ fn status(
         print_error(&format!("{path}{at}"), e, false);
     }
     if !errors.is_empty() {
-        println!();
+        out!();
     }
-    println!(
+    out!(
         "Cluster {} (serial {}), {} node(s), at {}",
         cluster.name,
         cluster.serial_number,
         cluster.nodes.len(),
         now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     );
-    println!();
-    println!(
+    out!();
+    out!(
         "{:<20} {:<18} {:<14} {:<28} Detailed Status",
-        "Status", "License", "Scope", "Entitlement"
+        "Status",
+        "License",
+        "Scope",
+        "Entitlement"
     );
-    println!(
+    out!(
         "{:<20} {:<18} {:<14} {:<28} {}",
         "-".repeat(20),
         "-".repeat(18),
@@ -680,9 +691,9 @@ fn status(
             .map_or_else(|| "-".into(), |e| format!("{}/{}", e.risk.as_str(), e.action.as_str()));
         let mut details = assessment.findings.iter().filter(|f| f.package == r.name);
         let first = details.next().map_or_else(|| "-".into(), |f| f.kind.to_string());
-        println!("{:<20} {:<18} {:<14} {:<28} {}", status_word(r), r.name, scope, ent, first);
+        out!("{:<20} {:<18} {:<14} {:<28} {}", status_word(r), r.name, scope, ent, first);
         for f in details {
-            println!("{:<20} {:<18} {:<14} {:<28} {}", "", "", "", "", f.kind);
+            out!("{:<20} {:<18} {:<14} {:<28} {}", "", "", "", "", f.kind);
         }
     }
     // Findings about packages the report does not list (usage of a package without a license,
@@ -691,10 +702,10 @@ fn status(
         assessment.report.records.iter().map(|r| r.name.as_str()).collect();
     let mut others = assessment.findings.iter().filter(|f| !listed.contains(f.package.as_str()));
     if let Some(f) = others.next() {
-        println!();
-        println!("{f}");
+        out!();
+        out!("{f}");
         for f in others {
-            println!("{f}");
+            out!("{f}");
         }
     }
     Ok(errors.is_empty())
