@@ -32,6 +32,16 @@ pub mod codes {
     pub const VERSION_INVALID: u32 = 655_294_467;
     /// License does not apply to the product.
     pub const UNKNOWN_PRODUCT: u32 = 655_294_470;
+    /// License does not apply to the platform.
+    pub const NOT_THIS_PLATFORM: u32 = 1_115_152;
+    /// License already exists on system.
+    pub const ALREADY_EXISTS: u32 = 1_115_132;
+    /// Package details and serial number of license included in the install conflict.
+    pub const INSTALL_CONFLICT: u32 = 1_115_616;
+    /// NLFv2 license install failed with summary of conflicting licenses.
+    pub const CONFLICT_SUMMARY: u32 = 1_115_617;
+    /// NLFv2 license install failed as a license with newer timestamp already exists.
+    pub const NEWER_EXISTS: u32 = 1_115_618;
 }
 
 /// Which limit of [`crate::Limits`] an input went past.
@@ -280,6 +290,14 @@ pub enum Error {
         /// What does not fit.
         reason: String,
     },
+    /// A [`crate::Policy`] setting is out of range.
+    #[error("policy setting {setting}: {reason}")]
+    InvalidPolicy {
+        /// Which setting.
+        setting: &'static str,
+        /// What is wrong and what is allowed.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -311,7 +329,7 @@ impl Error {
                 GENERIC
             }
             Error::SerialNotNode { .. } => SERIAL_NOT_NODE,
-            Error::Issue { .. } => GENERIC,
+            Error::Issue { .. } | Error::InvalidPolicy { .. } => GENERIC,
         }
     }
 
@@ -344,6 +362,7 @@ impl Error {
             Error::BundleCycle { .. } => "bundle_cycle",
             Error::SerialNotNode { .. } => "serial_not_node",
             Error::Issue { .. } => "issue",
+            Error::InvalidPolicy { .. } => "invalid_policy",
         }
     }
 

@@ -51,6 +51,7 @@ mod cluster;
 pub mod error;
 pub mod evaluate;
 mod expand;
+pub mod identity;
 mod input;
 #[cfg(feature = "issuer")]
 pub mod issue;
@@ -61,13 +62,18 @@ mod limits;
 pub mod nlf;
 pub mod report;
 mod scope;
+pub mod serial;
 pub mod trust;
 
 pub use catalog::Catalog;
 pub use cluster::{ClusterState, NodeState, Usage};
 pub use error::{Error, Limit};
-pub use evaluate::{evaluate, Assessment, Finding, FindingKind, Policy};
-pub use expand::{expand, FeatureLicense, Origin};
+pub use evaluate::{
+    evaluate, evaluate_unverified, Assessment, Finding, FindingKind, LicensedMethod, PackageStatus,
+    Policy, ShowStatus,
+};
+pub use expand::{expand, expand_unverified, FeatureLicense, Origin};
+pub use identity::LicenseId;
 pub use input::{read, Form, Found};
 pub use key28::Key;
 pub use license::License;
@@ -76,3 +82,7 @@ pub use nlf::{Nlf, NlfVersion};
 pub use report::Report;
 pub use scope::Scope;
 pub use trust::{Keyring, Unverified, Verified};
+
+/// The date and time types of the API (`DateTime<Utc>`, `TimeDelta`) come from this version of
+/// `chrono`.
+pub use chrono;

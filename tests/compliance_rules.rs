@@ -172,7 +172,7 @@ fn term_start_expiry_and_leeway() {
     assert_eq!(entitlement(record(&late, "nfs")), Some((Risk::Unlicensed, Action::AcquireLicense)));
     let f = late.findings.iter().find(|f| matches!(f.kind, FindingKind::Expired { .. })).unwrap();
     assert_eq!(f.code(), Some(1115160));
-    let lenient = Policy { leeway: TimeDelta::minutes(5), ..Policy::default() };
+    let lenient = Policy::default().with_leeway(TimeDelta::minutes(5)).unwrap();
     let a = nlf::evaluate(&lic, &cluster(1), ts(NOW), &lenient, &Catalog::builtin());
     assert_eq!(record(&a, "nfs").state, State::Compliant, "within the leeway");
     // Exactly at the expiry instant the license has ended.
@@ -191,7 +191,7 @@ fn any_leeway_is_judged_without_overflow() {
     t.expiry = Some(NOW - 60);
     let lic = issue(&[s, t]);
     let state = |leeway| {
-        let policy = Policy { leeway, ..Policy::default() };
+        let policy = Policy::default().with_leeway(leeway).unwrap();
         let a = nlf::evaluate(&lic, &cluster(1), ts(NOW), &policy, &Catalog::builtin());
         let not_in_force = a
             .findings
@@ -203,8 +203,10 @@ fn any_leeway_is_judged_without_overflow() {
         (record(&a, "nfs").state, not_in_force)
     };
     assert_eq!(state(TimeDelta::MAX), (State::Compliant, 0));
-    assert_eq!(state(TimeDelta::MIN), (State::Noncompliant, 2));
     assert_eq!(state(TimeDelta::zero()), (State::Noncompliant, 2));
+    // A negative leeway would end licenses early: the policy refuses it.
+    let e = Policy::default().with_leeway(TimeDelta::MIN).unwrap_err();
+    assert_eq!((e.kind(), e.code()), ("invalid_policy", 1_115_117));
 }
 
 #[test]
@@ -323,12 +325,16 @@ fn several_licenses_for_one_node_precedence_site_cluster_node_demo() {
     assert_eq!(serde_json::to_value(record(&a, "nfs").scope).unwrap(), "site");
 }
 
+/// NetApp: a license for a package ONTAP does not know is refused, "License does not apply to
+/// the product" (655294470). It is judged and flagged, shown as `not-applicable`, never listed
+/// as a record (so never `valid` with risk low / action none).
 #[test]
-fn unknown_packages_are_kept_and_flagged() {
+fn unknown_packages_are_flagged_not_applicable_and_not_listed() {
     let a = judge(&issue(&[spec("Gizmo_Pro", "site", "x")]), &cluster(1), NOW);
-    let r = record(&a, "gizmo_pro");
-    assert_eq!(r.description, None);
-    assert_eq!(r.state, State::Compliant);
+    assert!(a.report.records.iter().all(|r| r.name != "gizmo_pro"), "{:?}", a.report);
+    let p = a.packages.iter().find(|p| p.name == "gizmo_pro").unwrap();
+    assert_eq!(p.status, nlf::ShowStatus::NotApplicable);
+    assert_eq!(p.entitlement, None);
     let f = a.findings.iter().find(|f| f.kind == FindingKind::UnknownPackage).unwrap();
     assert_eq!(f.code(), Some(655294470));
 }
@@ -352,13 +358,15 @@ fn every_reason_is_reported_in_order() {
         NOW,
     );
     let kinds: Vec<&str> = a.findings.iter().map(|f| f.kind_name()).collect();
-    // n0 is over capacity and n1's license expired: neither is covered.
+    // n0 is over capacity and n1's license expired: neither is covered. n2 is offline, so its
+    // license adds nothing to the pools and the cluster's 2 TiB exceed the 1 TiB left.
     assert_eq!(
         kinds,
         [
             "node_unreachable",
             "serial_not_node",
             "expired",
+            "capacity_exceeded",
             "capacity_exceeded",
             "node_not_covered",
             "node_not_covered"

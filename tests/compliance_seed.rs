@@ -203,13 +203,8 @@ fn unlicensed_packages_only_when_asked() {
     let catalog = nlf::Catalog::builtin();
     let quiet = nlf::evaluate(&[], &cluster, now, &Policy::default(), &catalog);
     assert_eq!(quiet.report.num_records, 0);
-    let all = nlf::evaluate(
-        &[],
-        &cluster,
-        now,
-        &Policy { include_unlicensed: true, ..Policy::default() },
-        &catalog,
-    );
+    let all =
+        nlf::evaluate(&[], &cluster, now, &Policy::default().including_unlicensed(), &catalog);
     let flexcache = all.report.records.iter().find(|r| r.name == "flexcache").unwrap();
     assert_eq!(
         serde_json::to_value(flexcache).unwrap(),

@@ -98,10 +98,12 @@ fuzz_target!(|input: Input| {
     let cluster = ClusterState { name: "c".into(), serial_number: "900".into(), nodes, usage };
     let now = chrono::DateTime::from_timestamp(946_684_800 + i64::from(input.now_days) * 86_400, 0)
         .unwrap();
-    let policy = Policy {
-        leeway: chrono::TimeDelta::seconds(input.leeway_secs.into()),
-        include_unlicensed: input.include_unlicensed,
-    };
+    let mut policy = Policy::default()
+        .with_leeway(chrono::TimeDelta::seconds(input.leeway_secs.into()))
+        .unwrap_or_default();
+    if input.include_unlicensed {
+        policy = policy.including_unlicensed();
+    }
     let a = nlf::evaluate(&features, &cluster, now, &policy, &catalog);
     assert_eq!(a.report.num_records, a.report.records.len());
     assert!(a.report.records.windows(2).all(|w| w[0].name < w[1].name));

@@ -197,7 +197,12 @@ fn run(cli: Cli) -> Result<bool, UsageError> {
             let leeway = chrono::TimeDelta::try_seconds(leeway).ok_or_else(|| {
                 UsageError(format!("--leeway {leeway}: at most {} seconds", i64::MAX / 1000))
             })?;
-            let policy = nlf::Policy { leeway, include_unlicensed: all };
+            let mut policy = nlf::Policy::default()
+                .with_leeway(leeway)
+                .map_err(|e| UsageError(format!("--leeway: {e}")))?;
+            if all {
+                policy = policy.including_unlicensed();
+            }
             status(&files, &keyring, &cluster, now, &policy, &cat, cli.json)
         }
         Command::Inspect { inputs } => {
