@@ -164,16 +164,19 @@ const BUILTIN_BUNDLES: &[(&str, &[&str])] = &[
     ),
     ("Hybrid Cloud Bundle", &["SnapMirror_Cloud", "S3_SnapMirror_Cloud"]),
     ("Encryption Bundle", &["VE", "TPM"]),
+    // NetApp: "The SnapMirror Cloud and S3 SnapMirror licenses are cluster licenses, not node
+    // licenses, so they are not delivered with the ONTAP One license bundle. These licenses are
+    // included in the separate ONTAP One Compatibility bundle."
     (
         "ONTAP One",
         &[
             "Core Bundle",
             "Security and Compliance Bundle",
             "Data Protection Bundle",
-            "Hybrid Cloud Bundle",
             "Encryption Bundle",
         ],
     ),
+    ("ONTAP One Compatibility", &["SnapMirror_Cloud", "S3_SnapMirror_Cloud"]),
     ("ONTAP Base", &["Core Bundle", "Encryption Bundle"]),
     (
         "ONTAP One for SAN",
@@ -403,7 +406,21 @@ mod tests {
         assert_eq!(c.packages().count(), BUILTIN_PACKAGES.len());
         assert_eq!(c.bundles().count(), BUILTIN_BUNDLES.len());
         let one = c.expand("ONTAP One").unwrap();
-        assert_eq!(one.len(), 8 + 3 + 4 + 2 + 2);
+        assert_eq!(one.len(), 8 + 3 + 4 + 2);
+        let names = |b: &str| -> Vec<String> {
+            c.expand(b)
+                .unwrap()
+                .into_iter()
+                .map(|r| match r {
+                    Resolved::Package(p) => p.rest_name.clone(),
+                    Resolved::Unknown => String::new(),
+                })
+                .collect()
+        };
+        // NetApp: SnapMirror Cloud and S3 SnapMirror (cluster licenses) are not in ONTAP One but
+        // in the ONTAP One Compatibility bundle.
+        assert!(!names("ONTAP One").iter().any(|n| n.ends_with("cloud")));
+        assert_eq!(names("ONTAP One Compatibility"), ["snapmirror_cloud", "s3_snapmirror_cloud"]);
         assert_eq!(c.expand("ontap base").unwrap().len(), 10);
         assert_eq!(c.expand("ONTAP_One_for_SAN").unwrap().len(), 13);
     }
