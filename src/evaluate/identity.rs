@@ -24,9 +24,9 @@ pub(super) struct Candidate<'l> {
 /// manage-licenses-concept) "if an NLF license is installed for a feature, you cannot install
 /// a 28-character license key over the NetApp license file for the same feature".
 ///
-/// In order: a key for a package that an NLF with the same serial licenses counts for nothing
-/// (`key_under_nlf`); of several copies of one license (same identity, same content) the copy
-/// from the first input (by name) counts (`duplicate`); of different licenses of one identity
+/// In order: of several copies of one license (same identity, same content) the copy from the
+/// first input (by name) counts (`duplicate`); a key for a package that an NLF with the same
+/// serial licenses counts for nothing (`key_under_nlf`); of different licenses of one identity
 /// the newer counts (`superseded`), and when none is newer the newest ones are all in
 /// conflict (`conflict`, listed but not in force). The result does not depend on input order.
 pub(super) fn resolve<'l>(
@@ -50,19 +50,6 @@ pub(super) fn resolve<'l>(
     let mut order: Vec<&'l FeatureLicense> = Vec::with_capacity(licenses.len());
     let mut repeats: Vec<&'l FeatureLicense> = Vec::new();
     for &l in licenses {
-        if matches!(l.origin, Origin::Key { .. }) {
-            if let Some(nlf) = nlf_cover.get(&(l.package.as_str(), l.facts.id.serial_number())) {
-                findings.push(finding(
-                    l,
-                    FindingKind::KeyUnderNlf {
-                        serial: l.serial_number.clone(),
-                        input: l.input.to_string(),
-                        nlf: (*nlf).to_owned(),
-                    },
-                ));
-                continue;
-            }
-        }
         match kept.entry((&l.facts.content, l.package.as_str())) {
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(order.len());
@@ -88,6 +75,25 @@ pub(super) fn resolve<'l>(
             },
         ));
     }
+
+    // A key under an NLF for the same feature counts for nothing.
+    order.retain(|l| {
+        if !matches!(l.origin, Origin::Key { .. }) {
+            return true;
+        }
+        let Some(nlf) = nlf_cover.get(&(l.package.as_str(), l.facts.id.serial_number())) else {
+            return true;
+        };
+        findings.push(finding(
+            l,
+            FindingKind::KeyUnderNlf {
+                serial: l.serial_number.clone(),
+                input: l.input.to_string(),
+                nlf: (*nlf).to_owned(),
+            },
+        ));
+        false
+    });
 
     // Different contents under one identity: who is in force.
     let mut contents: HashMap<&LicenseId, Vec<&'l FeatureLicense>> = HashMap::new();

@@ -530,7 +530,7 @@ fn coverage(judged: &[Judged<'_>], states: &[State], ctx: &Context<'_>) -> Cover
             (Owner::Node(i), State::Unknown) => apply(i, Cover::Unknown),
             _ => {}
         }
-        if let (Owner::Node(i), false) = (j.owner, j.conflict) {
+        if let Owner::Node(i) = j.owner {
             if let Some(o) = owns_entry.get_mut(i) {
                 *o = true;
             }
