@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use crate::error::codes;
 
-/// One reason a package is not simply compliant.
+/// One reason a package is not simply compliant (or, with an empty `package`, a reason that
+/// concerns them all).
 ///
 /// Serializes as `{"package", "kind", "code"?, "message", …details}`: `code` is omitted when
 /// ONTAP has none for it, and absent details are omitted (never `null`).
@@ -25,6 +26,16 @@ pub struct Finding {
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FindingKind {
+    /// The time asked for lies before the latest time a license store judged or changed at,
+    /// by more than [`crate::Policy::rollback_tolerance`]: the clock was set back, so the
+    /// judgement was made at the store's mark instead (an expired license never revives). Its
+    /// [`Finding::package`] is empty: it concerns every package.
+    ClockRollback {
+        /// The time asked for.
+        asked: DateTime<Utc>,
+        /// The time judged at (the store's mark).
+        judged_at: DateTime<Utc>,
+    },
     /// The license was judged without checking its signature ([`crate::evaluate_unverified`]).
     SignatureNotChecked {
         /// License serial number.
@@ -167,6 +178,7 @@ impl Finding {
     /// A stable snake_case name (the `kind` of the JSON form).
     pub fn kind_name(&self) -> &'static str {
         match &self.kind {
+            FindingKind::ClockRollback { .. } => "clock_rollback",
             FindingKind::SignatureNotChecked { .. } => "signature_not_checked",
             FindingKind::Duplicate { .. } => "duplicate",
             FindingKind::Superseded { .. } => "superseded",
@@ -215,6 +227,13 @@ pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
 impl fmt::Display for FindingKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            FindingKind::ClockRollback { asked, judged_at } => write!(
+                f,
+                "the time asked for, {}, is before the latest time this store judged or changed at, {}: the clock was set back, so the licenses were judged at {}",
+                rfc3339(*asked),
+                rfc3339(*judged_at),
+                rfc3339(*judged_at)
+            ),
             FindingKind::SignatureNotChecked { serial, input } => write!(
                 f,
                 "license {serial} ({input}) was judged WITHOUT checking its signature; anyone could have written it"
@@ -297,8 +316,13 @@ impl fmt::Display for FindingKind {
     }
 }
 
+/// `package: reason`, or the reason alone for a finding about every package.
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.package, self.kind)
+        if self.package.is_empty() {
+            write!(f, "{}", self.kind)
+        } else {
+            write!(f, "{}: {}", self.package, self.kind)
+        }
     }
 }

@@ -147,11 +147,16 @@ use crate::trust::Unverified;
 pub struct Policy {
     leeway: TimeDelta,
     include_unlicensed: bool,
+    rollback_tolerance: TimeDelta,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { leeway: TimeDelta::zero(), include_unlicensed: false }
+        Policy {
+            leeway: TimeDelta::zero(),
+            include_unlicensed: false,
+            rollback_tolerance: TimeDelta::hours(24),
+        }
     }
 }
 
@@ -188,6 +193,28 @@ impl Policy {
     pub fn including_unlicensed(mut self) -> Policy {
         self.include_unlicensed = true;
         self
+    }
+
+    /// How far a judgement's time may lie before the latest time a license store has judged or
+    /// changed at before it counts as a clock set back (a `clock_rollback` finding; the store
+    /// then judges at its mark). Default 24 hours.
+    pub fn rollback_tolerance(&self) -> TimeDelta {
+        self.rollback_tolerance
+    }
+
+    /// Set the rollback tolerance; a negative one is refused ([`Error::InvalidPolicy`]).
+    pub fn with_rollback_tolerance(mut self, tolerance: TimeDelta) -> Result<Policy, Error> {
+        if tolerance < TimeDelta::zero() {
+            return Err(Error::InvalidPolicy {
+                setting: "rollback_tolerance",
+                reason: format!(
+                    "{} seconds is negative; it is zero or more",
+                    tolerance.num_seconds()
+                ),
+            });
+        }
+        self.rollback_tolerance = tolerance;
+        Ok(self)
     }
 }
 
