@@ -13,7 +13,7 @@ use crate::serial::canonical;
 
 use super::finding::{rfc3339, Finding, FindingKind};
 use super::identity::Candidate;
-use super::{Context, LicensedMethod, PackageStatus, ShowStatus, Use};
+use super::{Context, LicensedMethod, PackageStatus, PackageUse, ShowStatus, Use};
 
 /// Who owns a license in this cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +104,7 @@ pub(super) fn judge_package(
         Some(Scope::Cluster | Scope::Demo) => ReportScope::Cluster,
         Some(Scope::Node) => ReportScope::Node,
     };
+    let pkg_use = ctx.usage.get(package);
     let mut uncovered_in_use: Option<bool> = Some(false);
     let (mut any_uncovered, mut any_covered, mut any_unknown) = (false, false, false);
     let (mut site_only, mut eval_only) = (false, false);
@@ -114,7 +115,7 @@ pub(super) fn judge_package(
         match coverage.nodes.get(i).copied().unwrap_or(Cover::None) {
             Cover::None => {
                 any_uncovered = true;
-                let in_use = node_use(ctx, package, i).in_use;
+                let in_use = node_use(pkg_use, i).in_use;
                 uncovered_in_use = match (uncovered_in_use, in_use) {
                     (_, Some(true)) | (Some(true), _) => Some(true),
                     (Some(false), Some(false)) => Some(false),
@@ -279,8 +280,8 @@ fn reach(owner: Owner, ctx: &Context<'_>, found: &mut impl FnMut(FindingKind)) -
     n.online && n.member
 }
 
-fn node_use(ctx: &Context<'_>, package: &str, i: usize) -> Use {
-    ctx.usage.get(package).and_then(|u| u.nodes.get(&i)).copied().unwrap_or_default()
+fn node_use(pkg_use: Option<&PackageUse>, i: usize) -> Use {
+    pkg_use.and_then(|u| u.nodes.get(&i)).copied().unwrap_or_default()
 }
 
 /// What rule 5 decided.
@@ -354,7 +355,7 @@ fn pools(
             .copied()
             .flatten()
             .and_then(|p| cluster_pool.map(|c| p.saturating_add(c)));
-        if let (Some(used), Some(max)) = (node_use(ctx, package, i).used, pool) {
+        if let (Some(used), Some(max)) = (node_use(pkg_use, i).used, pool) {
             if used > max {
                 if let Some(o) = node_over.get_mut(i) {
                     *o = true;
@@ -378,7 +379,7 @@ fn pools(
         }
     }
     let part = match cluster_used {
-        Some(used) => allocate(judged, used, ctx, package),
+        Some(used) => allocate(judged, used, pkg_use, nodes.len()),
         None => vec![None; judged.len()],
     };
     Pools { node_over, total_over, part }
@@ -392,48 +393,55 @@ fn pools(
 fn allocate(
     judged: &[Judged<'_>],
     used: u64,
-    ctx: &Context<'_>,
-    package: &str,
+    pkg_use: Option<&PackageUse>,
+    nodes: usize,
 ) -> Vec<Option<u64>> {
     let mut part: Vec<Option<u64>> = judged.iter().map(|j| j.draws().then_some(0)).collect();
-    let mut order: Vec<usize> =
-        (0..judged.len()).filter(|&k| judged.get(k).is_some_and(Judged::draws)).collect();
-    order.sort_by(|&a, &b| {
-        let key = |k: usize| {
-            judged.get(k).map(|j| {
-                let l = j.license;
-                (l.expiry.is_none(), l.expiry, l.serial_number.as_str(), &l.facts.content)
-            })
-        };
-        key(a).cmp(&key(b))
-    });
-    let cap = |k: usize| judged.get(k).and_then(|j| j.license.capacity_bytes).unwrap_or(u64::MAX);
+    let mut order: Vec<(usize, &Judged<'_>)> =
+        judged.iter().enumerate().filter(|(_, j)| j.draws()).collect();
+    fn key<'l>(
+        j: &Judged<'l>,
+    ) -> (bool, Option<DateTime<Utc>>, &'l str, &'l crate::identity::Content) {
+        let l = j.license;
+        (l.expiry.is_none(), l.expiry, l.serial_number.as_str(), &l.facts.content)
+    }
+    order.sort_by(|(_, a), (_, b)| key(a).cmp(&key(b)));
+    // Each group in that order: per node, and the cluster's.
+    let mut per_node: Vec<Vec<usize>> = vec![Vec::new(); nodes];
+    let mut cluster_owned: Vec<usize> = Vec::new();
+    for &(k, j) in &order {
+        match j.owner {
+            Owner::Node(i) => {
+                if let Some(list) = per_node.get_mut(i) {
+                    list.push(k);
+                }
+            }
+            _ => cluster_owned.push(k),
+        }
+    }
     let mut remaining = used;
-    let mut last = order.last().copied();
-    let mut take = |k: usize, want: u64, remaining: &mut u64, last: &mut Option<usize>| {
+    let mut last = order.last().map(|&(k, _)| k);
+    let mut take = |k: usize, want: u64, remaining: &mut u64| {
+        let cap = judged.get(k).and_then(|j| j.license.capacity_bytes).unwrap_or(u64::MAX);
         let Some(Some(p)) = part.get_mut(k) else { return 0 };
-        let t = want.min(*remaining).min(cap(k).saturating_sub(*p));
+        let t = want.min(*remaining).min(cap.saturating_sub(*p));
         *p += t;
         *remaining -= t;
         if t > 0 {
-            *last = Some(k);
+            last = Some(k);
         }
         t
     };
     // Each node's own use, from its own licenses.
-    for (i, _) in ctx.cluster.nodes.iter().enumerate() {
-        let Some(mut left) = node_use(ctx, package, i).used else { continue };
-        for &k in
-            order.iter().filter(|&&k| judged.get(k).is_some_and(|j| j.owner == Owner::Node(i)))
-        {
-            left -= take(k, left, &mut remaining, &mut last);
+    for (i, list) in per_node.iter().enumerate() {
+        let Some(mut left) = node_use(pkg_use, i).used else { continue };
+        for &k in list {
+            left -= take(k, left, &mut remaining);
         }
     }
     // The rest from the cluster's licenses, then from node licenses with room to spare.
-    let is_cluster = |k: &usize| judged.get(*k).is_some_and(|j| j.owner == Owner::Cluster);
-    for &k in order.iter().filter(|k| is_cluster(k)).chain(order.iter().filter(|k| !is_cluster(k)))
-    {
-        take(k, u64::MAX, &mut remaining, &mut last);
+    for &k in cluster_owned.iter().chain(per_node.iter().flatten()) {
+        take(k, u64::MAX, &mut remaining);
     }
     if let (true, Some(Some(p))) = (remaining > 0, last.and_then(|k| part.get_mut(k))) {
         *p = p.saturating_add(remaining);
