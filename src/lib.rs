@@ -63,6 +63,7 @@ pub mod nlf;
 pub mod report;
 mod scope;
 pub mod serial;
+pub mod term;
 pub mod trust;
 
 pub use catalog::Catalog;

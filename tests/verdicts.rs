@@ -648,3 +648,27 @@ proptest! {
         prop_assert_eq!(status(&a, "nfs"), status(&b, "nfs"));
     }
 }
+
+/// Crate's rule, shared with every vendor path (`nlf::term`): a license in force that ends
+/// within `Policy::warn_before` (default 30 days) gets an `expiring_soon` finding; a negative
+/// warning time is refused.
+#[test]
+fn licenses_ending_within_warn_before_are_expiring_soon() {
+    let soon = key("NFS", Scope::Site, 1, Some((2027, 2, 1)), false); // valid through Feb 1
+    let later = key("CIFS", Scope::Site, 1, Some((2027, 6, 1)), false);
+    let a = judge(&features(&[("soon", &soon), ("later", &later)]), &cluster(1, json!([])));
+    let soon: Vec<_> = a.findings.iter().filter(|f| f.kind_name() == "expiring_soon").collect();
+    assert_eq!(soon.len(), 1);
+    assert_eq!(soon[0].package, "nfs");
+    assert_eq!(status(&a, "nfs"), ShowStatus::Valid, "a warning, not a verdict");
+    let policy = Policy::default().with_warn_before(chrono::TimeDelta::days(200)).unwrap();
+    let b = nlf::evaluate(
+        &features(&[("later", &later)]),
+        &cluster(1, json!([])),
+        ts(NOW),
+        &policy,
+        &Catalog::builtin(),
+    );
+    assert_eq!(kinds(&b), ["expiring_soon"]);
+    assert!(Policy::default().with_warn_before(chrono::TimeDelta::days(-1)).is_err());
+}

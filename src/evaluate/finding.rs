@@ -128,6 +128,13 @@ pub enum FindingKind {
         /// Whether the system will shut down (cloud licenses).
         shutdown_imminent: bool,
     },
+    /// A license in force ends within [`crate::Policy::warn_before`].
+    ExpiringSoon {
+        /// License serial number.
+        serial: String,
+        /// When it ends.
+        expiry: DateTime<Utc>,
+    },
     /// An owner uses more than its licenses allow.
     CapacityExceeded {
         /// Node or cluster name.
@@ -190,6 +197,7 @@ impl Finding {
             FindingKind::OtherCluster { .. } => "other_cluster",
             FindingKind::NotYetValid { .. } => "not_yet_valid",
             FindingKind::Expired { .. } => "expired",
+            FindingKind::ExpiringSoon { .. } => "expiring_soon",
             FindingKind::CapacityExceeded { .. } => "capacity_exceeded",
             FindingKind::NodeNotCovered { .. } => "node_not_covered",
             FindingKind::Evaluation { .. } => "evaluation",
@@ -291,6 +299,11 @@ impl fmt::Display for FindingKind {
                 }
                 f.write_str("; acquire a new license")
             }
+            FindingKind::ExpiringSoon { serial, expiry } => write!(
+                f,
+                "license {serial} expires at {}; renew it before then",
+                rfc3339(*expiry)
+            ),
             FindingKind::CapacityExceeded { owner, used, maximum } => write!(
                 f,
                 "{owner} uses {used} bytes of {maximum} licensed; add capacity or use less"

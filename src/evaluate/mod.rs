@@ -26,9 +26,11 @@
 //!    that node only. A license that names no node of the cluster (`serial_not_node`, 1115134)
 //!    or another cluster (`other_cluster`, 1115152) covers nothing and is not in force.
 //! 3. **Term** (NetApp: "After a license has expired, the package state changes to
-//!    noncompliant"). A license is in force from `start - leeway` until `expiry + leeway`
-//!    ([`Policy::leeway`], default zero, never negative). Outside that window it is
-//!    `noncompliant`; an expired license of package `cloud` sets `shutdown_imminent`.
+//!    noncompliant"; the shared rule of [`crate::term`]). A license is in force from
+//!    `start - leeway` until `expiry + leeway` ([`Policy::leeway`], default zero, never
+//!    negative). Outside that window it is `noncompliant`; an expired license of package
+//!    `cloud` sets `shutdown_imminent`. One in force that ends within [`Policy::warn_before`]
+//!    (default 30 days) gets an `expiring_soon` finding (crate).
 //! 4. **Cluster state** (NetApp: "If a node cannot be reached or is not known to the cluster,
 //!    the individual license might indicate an unknown state"). A license owned by a node that
 //!    is offline or not a member is `unknown`, and (crate) adds nothing to any capacity pool:
@@ -148,6 +150,7 @@ pub struct Policy {
     leeway: TimeDelta,
     include_unlicensed: bool,
     rollback_tolerance: TimeDelta,
+    warn_before: TimeDelta,
 }
 
 impl Default for Policy {
@@ -156,6 +159,7 @@ impl Default for Policy {
             leeway: TimeDelta::zero(),
             include_unlicensed: false,
             rollback_tolerance: TimeDelta::hours(24),
+            warn_before: TimeDelta::days(30),
         }
     }
 }
@@ -200,6 +204,27 @@ impl Policy {
     /// then judges at its mark). Default 24 hours.
     pub fn rollback_tolerance(&self) -> TimeDelta {
         self.rollback_tolerance
+    }
+
+    /// How long before its end a license in force gets an `expiring_soon` finding, on every
+    /// path (ONTAP licenses and other vendors' inventories). Default 30 days.
+    pub fn warn_before(&self) -> TimeDelta {
+        self.warn_before
+    }
+
+    /// Set the warning time; a negative one is refused ([`Error::InvalidPolicy`]).
+    pub fn with_warn_before(mut self, warn_before: TimeDelta) -> Result<Policy, Error> {
+        if warn_before < TimeDelta::zero() {
+            return Err(Error::InvalidPolicy {
+                setting: "warn_before",
+                reason: format!(
+                    "{} seconds is negative; it is zero or more",
+                    warn_before.num_seconds()
+                ),
+            });
+        }
+        self.warn_before = warn_before;
+        Ok(self)
     }
 
     /// Set the rollback tolerance; a negative one is refused ([`Error::InvalidPolicy`]).

@@ -1,7 +1,7 @@
 //! Rules 2 to 9, one package at a time: each rule is one function, called in the order of the
 //! module docs, and each reads only what the rules before it decided.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::expand::FeatureLicense;
 use crate::report::{
@@ -10,6 +10,7 @@ use crate::report::{
 };
 use crate::scope::Scope;
 use crate::serial::canonical;
+use crate::term::{Term, TermState, Window};
 
 use super::finding::{rfc3339, Finding, FindingKind};
 use super::identity::Candidate;
@@ -63,7 +64,7 @@ pub(super) fn judge_package(
     if unknown_package {
         found(FindingKind::UnknownPackage);
     }
-    let window = Window::new(ctx.now, ctx.policy.leeway());
+    let window = Window::new(ctx.now, ctx.policy);
     let judged: Vec<Judged<'_>> = group
         .iter()
         .map(|c| {
@@ -216,53 +217,33 @@ fn bind(l: &FeatureLicense, ctx: &Context<'_>) -> Result<Owner, FindingKind> {
     }
 }
 
-/// The term window: a license is in force from `start - leeway` until `expiry + leeway`. The
-/// license times are compared with `now` moved by the leeway, once, held at the ends of time
-/// for a leeway that would overflow.
-struct Window {
-    latest_start: DateTime<Utc>,
-    latest_end: DateTime<Utc>,
-}
-
-impl Window {
-    fn new(now: DateTime<Utc>, leeway: TimeDelta) -> Window {
-        Window { latest_start: shift(now, leeway), latest_end: shift(now, -leeway) }
-    }
-}
-
-/// `at + delta`, or the first or last representable time when that overflows: a leeway beyond
-/// the representable range means "always" or "never".
-fn shift(at: DateTime<Utc>, delta: TimeDelta) -> DateTime<Utc> {
-    at.checked_add_signed(delta).unwrap_or(if delta < TimeDelta::zero() {
-        DateTime::<Utc>::MIN_UTC
-    } else {
-        DateTime::<Utc>::MAX_UTC
-    })
-}
-
-/// Rule 3, term (NetApp): "Some package licenses are only valid for a limited period of time.
-/// After a license has expired, the package state changes to noncompliant." An expired `cloud`
-/// license sets `shutdown_imminent` (NetApp: "the system will shutdown"). Returns (in term,
-/// expired).
+/// Rule 3, term (NetApp: "Some package licenses are only valid for a limited period of time.
+/// After a license has expired, the package state changes to noncompliant"), by the shared
+/// rule of [`crate::term`]. An expired `cloud` license sets `shutdown_imminent` (NetApp: "the
+/// system will shutdown"); one in force that ends within [`crate::Policy::warn_before`] is
+/// `expiring_soon` (crate). Returns (in term, expired).
 fn term(
     l: &FeatureLicense,
     w: &Window,
     package: &str,
     found: &mut impl FnMut(FindingKind),
 ) -> (bool, bool) {
-    let started = l.start.is_none_or(|s| s <= w.latest_start);
-    let ended = l.expiry.is_some_and(|e| e <= w.latest_end);
-    if let (false, Some(start)) = (started, l.start) {
-        found(FindingKind::NotYetValid { serial: l.serial_number.clone(), start });
-    }
-    if let (true, Some(expiry)) = (ended, l.expiry) {
-        found(FindingKind::Expired {
+    let state = w.state(&Term { start: l.start, end: l.expiry });
+    match (state, l.start, l.expiry) {
+        (TermState::NotYetValid, Some(start), _) => {
+            found(FindingKind::NotYetValid { serial: l.serial_number.clone(), start });
+        }
+        (TermState::Expired, _, Some(expiry)) => found(FindingKind::Expired {
             serial: l.serial_number.clone(),
             expiry,
             shutdown_imminent: package == "cloud",
-        });
+        }),
+        (TermState::InForce { expiring_soon: true }, _, Some(expiry)) => {
+            found(FindingKind::ExpiringSoon { serial: l.serial_number.clone(), expiry });
+        }
+        _ => {}
     }
-    (started && !ended, ended)
+    (state.in_force(), state == TermState::Expired)
 }
 
 /// Rule 4, cluster state (NetApp): "If a node cannot be reached or is not known to the
