@@ -63,8 +63,8 @@ pub struct StatusArgs {
     /// Judge at this time (RFC 3339) instead of now.
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
-    /// Tolerance around start and expiry times, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    /// Tolerance around start and expiry times, in seconds (zero or more).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0, allow_negative_numbers = true)]
     pub leeway: i64,
     /// Also list packages that have no license.
     #[arg(long)]
@@ -72,6 +72,10 @@ pub struct StatusArgs {
     /// Extra packages and bundles (JSON), added to the built-in catalog.
     #[arg(long, value_name = "FILE")]
     pub catalog: Option<PathBuf>,
+    /// Judge the licenses WITHOUT checking their signatures (for licenses signed by a key you
+    /// do not have, such as NetApp's). The output says so on every line that matters.
+    #[arg(long)]
+    pub unverified: bool,
     /// A directory with trust/, licenses/ and cluster.json (like testdata/demo), or license
     /// files, directories or -.
     #[arg(required = true)]
