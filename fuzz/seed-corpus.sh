@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Recreate the seed corpora fuzz/corpus/<target>/ from testdata/ (corpus dirs are gitignored).
-#   every file under testdata/       -> read, verify, jcs_differential, key28
-#   each line of testdata/**/*.txt   -> key28 (one key per seed)
-#   shared/vectors JCS inputs and JSONTestSuite files, when that folder is beside the crate
+#   every file under testdata/ but testdata/vectors/
+#                                    -> read, verify, jcs_differential, key28
+#   each line of those *.txt files   -> key28 (one key per seed)
+#   testdata/vectors JCS inputs and JSONTestSuite files
 #                                    -> jcs_differential, read
 #   roundtrip and evaluate take structured (arbitrary) input, so they start from an empty corpus.
 # Files are named by content hash, so running it again adds nothing twice.
@@ -24,7 +25,7 @@ while IFS= read -r -d '' f; do
     for t in read verify jcs_differential key28; do
         add "$t" "$f"
     done
-done < <(find "$root/testdata" -type f -not -name '*.sh' -print0)
+done < <(find "$root/testdata" -path "$root/testdata/vectors" -prune -o -type f -not -name '*.sh' -print0)
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -36,16 +37,13 @@ while IFS= read -r -d '' f; do
         printf '%s' "$line" >"$tmp/$i"
         add key28 "$tmp/$i"
     done <"$f"
-done < <(find "$root/testdata" -type f -name '*.txt' -print0)
+done < <(find "$root/testdata" -path "$root/testdata/vectors" -prune -o -type f -name '*.txt' -print0)
 
-for vectors in "${LICENSE_VECTORS_DIR:-}" "$root/shared/vectors" "$root/../shared/vectors"; do
-    [ -n "$vectors" ] && [ -f "$vectors/README.md" ] || continue
-    while IFS= read -r -d '' f; do
-        add jcs_differential "$f"
-        add read "$f"
-    done < <(find "$vectors/jcs/testdata/input" "$vectors/jsontestsuite/test_parsing" -type f -print0 2>/dev/null)
-    break
-done
+vectors="$root/testdata/vectors"
+while IFS= read -r -d '' f; do
+    add jcs_differential "$f"
+    add read "$f"
+done < <(find "$vectors/jcs/testdata/input" "$vectors/jsontestsuite/test_parsing" -type f -print0)
 
 for t in read key28 verify jcs_differential roundtrip evaluate; do
     echo "corpus/$t: $(find "$fuzz/corpus/$t" -type f | wc -l) files"

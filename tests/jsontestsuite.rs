@@ -114,6 +114,13 @@ fn files() -> Vec<(String, Vec<u8>)> {
         .filter(|(name, _)| name.ends_with(".json"))
         .collect();
     out.sort();
+    // A missing vector must fail every test that walks the folder, not shrink what it checks.
+    assert_eq!(
+        out.len(),
+        318,
+        "{} should hold all 318 JSONTestSuite files (restore with `git checkout -- testdata/vectors`)",
+        dir.display()
+    );
     out
 }
 

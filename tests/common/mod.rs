@@ -3,31 +3,31 @@
 
 use std::path::PathBuf;
 
-/// The third-party vectors folder: `$LICENSE_VECTORS_DIR`, `./shared/vectors` or
-/// `../shared/vectors` beside the crate. Panics (fails the test) when none exists: a test whose
-/// vectors are missing must fail, never pass silently.
+/// The third-party vectors folder, `testdata/vectors/` in the crate (a byte-for-byte copy of the
+/// reference sets, each with its LICENSE and SOURCE.txt). There is no environment variable and no
+/// other place: a clone with nothing beside it runs every test. Panics (fails the test) when the
+/// folder is missing: a test whose vectors are missing must fail, never pass silently.
 pub fn vectors_dir() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [
-        std::env::var_os("LICENSE_VECTORS_DIR").map(PathBuf::from),
-        Some(root.join("shared/vectors")),
-        Some(root.join("../shared/vectors")),
-    ];
-    for c in candidates.into_iter().flatten() {
-        if c.join("README.md").is_file() {
-            return c;
-        }
-    }
-    panic!(
-        "third-party test vectors not found: set LICENSE_VECTORS_DIR or put shared/vectors beside the crate ({})",
-        root.display()
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/vectors");
+    assert!(
+        dir.join("README.md").is_file(),
+        "third-party test vectors not found at {}: they are part of the repository; restore them \
+         with `git checkout -- testdata/vectors`",
+        dir.display()
     );
+    dir
 }
 
-/// Read a vector file as bytes, failing the test with the path when it is missing.
+/// Read a vector file (a path relative to `testdata/vectors/`) as bytes, failing the test with
+/// the path when it is missing.
 pub fn read_vector(rel: &str) -> Vec<u8> {
     let path = vectors_dir().join(rel);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read vector {}: {e}", path.display()))
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read test vector {}: {e} (restore it with `git checkout -- testdata/vectors`)",
+            path.display()
+        )
+    })
 }
 
 /// Decode lowercase or uppercase hex.
