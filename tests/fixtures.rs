@@ -110,6 +110,7 @@ const KINDS_NOT_FROM_INPUT: &[(&str, &str)] = &[
          reading and verifying never return it",
     ),
     ("issue", "the issuer (key28::issue, Issuer) refusing what it was asked to encode"),
+    ("invalid_policy", "a Policy setting out of range (Policy::with_*), not a license"),
 ];
 
 /// The kinds `Error::kind` can return, read from its body in src/error.rs (the enum is
