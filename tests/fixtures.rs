@@ -134,7 +134,7 @@ fn kinds_in_source() -> Vec<String> {
 #[test]
 fn every_error_kind_has_a_fixture_or_a_reason() {
     let kinds = kinds_in_source();
-    assert_eq!(kinds.len(), 26, "{kinds:?}");
+    assert!(kinds.len() >= 26, "the kinds were not found in src/error.rs: {kinds:?}");
     let mut listed: Vec<String> = KINDS_WITH_FIXTURE
         .iter()
         .chain(KINDS_NOT_FROM_INPUT.iter().map(|(k, _)| k))
