@@ -10,13 +10,17 @@
 //!             {"package": "nfs", "node": "node2", "in_use": true}]
 //! }"#)?;
 //! assert!(state.nodes[0].online && !state.nodes[1].online);
+//! // Built in code, a node is online and a member unless said otherwise, as in JSON.
+//! let node = nlf::NodeState { name: "node3".into(), serial_number: "4212426892".into(), ..Default::default() };
+//! assert!(node.online && node.member);
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 
 use serde::{Deserialize, Serialize};
 
-/// A cluster: its identity, its nodes and what its features use.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A cluster: its identity, its nodes and what its features use. `Default` is an empty
+/// cluster with no name, serial, nodes or usage.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterState {
     /// Cluster name; owner of cluster, site and demo licenses in the report.
@@ -51,8 +55,16 @@ fn yes() -> bool {
     true
 }
 
-/// What one feature uses, cluster-wide (`node` absent) or on one node.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A node that is online and a member, with no name or serial yet (as serde reads a node
+/// without `online` and `member`).
+impl Default for NodeState {
+    fn default() -> Self {
+        NodeState { name: String::new(), serial_number: String::new(), online: true, member: true }
+    }
+}
+
+/// What one feature uses, cluster-wide (`node` absent) or on one node. `Default` knows nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Usage {
     /// Package name (any spelling the catalog knows, such as `FabricPool` or `fabricpool`).

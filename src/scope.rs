@@ -1,4 +1,11 @@
 //! License scope: where a license lets a feature be used.
+//!
+//! ```
+//! let scope: nlf::Scope = "Cluster".parse()?;
+//! assert_eq!(scope, nlf::Scope::Cluster);
+//! assert!("everywhere".parse::<nlf::Scope>().is_err());
+//! # Ok::<(), nlf::Error>(())
+//! ```
 
 use std::fmt;
 
@@ -34,6 +41,20 @@ impl Scope {
         [Scope::Node, Scope::Cluster, Scope::Site, Scope::Demo]
             .into_iter()
             .find(|sc| sc.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+/// Reads `node`, `cluster`, `site` or `demo`, ignoring ASCII case.
+impl std::str::FromStr for Scope {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> Result<Scope, crate::Error> {
+        Scope::parse(s).ok_or_else(|| crate::Error::InvalidValue {
+            field: "scope".into(),
+            offset: 0,
+            value: crate::error::clip(s),
+            expected: "node, cluster, site or demo",
+        })
     }
 }
 
