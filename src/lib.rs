@@ -63,6 +63,8 @@ pub mod nlf;
 pub mod report;
 mod scope;
 pub mod serial;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod term;
 pub mod trust;
 
