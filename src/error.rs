@@ -202,16 +202,28 @@ pub enum Error {
         position: usize,
     },
     /// A character that is not a letter A-Z inside a key.
-    #[error("license key character {position} is '{found}', expected a letter A-Z")]
+    #[error("license key character {position} is {}, expected a letter A-Z", show_char(*.found))]
     KeyCharacter {
         /// 1-based character position.
         position: usize,
         /// The offending character.
         found: char,
     },
-    /// The unkeyed check failed: a letter is mistyped or two letters are swapped.
-    #[error("license key check failed: a letter is mistyped or two neighbouring letters are swapped; compare the key letter by letter with the one issued")]
+    /// The unkeyed check failed: a letter is mistyped or two letters are swapped, or the text
+    /// is not a key in this crate's format.
+    #[error("license key check letters do not match: a letter is mistyped or two letters are swapped (compare the key letter by letter with the one issued), or this is not a key in this crate's format (keys issued by NetApp cannot be decoded offline)")]
     KeyTypo,
+    /// The check letters (27 and 28) pass the unkeyed check but are not the pair the issuer
+    /// chooses for the first 26 letters: a key has exactly one spelling, so this text differs
+    /// from any issued key in at least two letters.
+    #[error("license key check letters (characters 27 and 28) are not the ones the issuer chooses for the first 26 letters: a key has exactly one spelling, and this text differs from it in at least two letters (compare the key letter by letter with the one issued), or it is not a key in this crate's format (keys issued by NetApp cannot be decoded offline)")]
+    KeyCheckLetters,
+    /// The key is one letter 28 times, as in documentation examples.
+    #[error("license key is the letter '{letter}' 28 times: that is a placeholder from documentation, not an issued key; use the key you were sent")]
+    KeyPlaceholder {
+        /// The repeated letter (upper case).
+        letter: char,
+    },
     /// The key decodes to a number no issuer can produce.
     #[error("license key is out of range: {reason}")]
     KeyOutOfRange {
@@ -319,6 +331,8 @@ impl Error {
             Error::KeyLength { .. }
             | Error::KeyCharacter { .. }
             | Error::KeyTypo
+            | Error::KeyCheckLetters
+            | Error::KeyPlaceholder { .. }
             | Error::KeyOutOfRange { .. }
             | Error::KeyNotIssued { .. } => KEY_INVALID,
             Error::UnknownPackage { .. } | Error::UnknownPackageName { .. } => UNKNOWN_PRODUCT,
@@ -350,6 +364,8 @@ impl Error {
             Error::KeyLength { .. } => "key_length",
             Error::KeyCharacter { .. } => "key_character",
             Error::KeyTypo => "key_typo",
+            Error::KeyCheckLetters => "key_check_letters",
+            Error::KeyPlaceholder { .. } => "key_placeholder",
             Error::KeyOutOfRange { .. } => "key_out_of_range",
             Error::UnknownPackage { .. } => "unknown_package",
             Error::KeyNotIssued { .. } => "key_not_issued",
@@ -388,6 +404,19 @@ impl Error {
             _ => {}
         }
         self
+    }
+}
+
+/// A character for a message: quoted if it can be seen, else its code point, so a no-break
+/// space or a control character in a key is not shown as an empty pair of quotes.
+fn show_char(c: char) -> String {
+    let invisible = matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{FEFF}');
+    if c == ' ' {
+        "' ' (a space)".to_owned()
+    } else if c.is_whitespace() || c.is_control() || invisible {
+        format!("U+{:04X} (an invisible character)", u32::from(c))
+    } else {
+        format!("'{c}'")
     }
 }
 

@@ -1,9 +1,13 @@
 //! Input detection: from whatever a user pasted to the licenses in it.
 //!
 //! Accepted forms, tried in this order after a UTF-8 byte order mark and surrounding whitespace
-//! (spaces, tabs, CR, LF) are set aside:
+//! are set aside. Whitespace here, around a license and between keys, is what docs/key28.md
+//! allows around a key ([`crate::key28::is_key_whitespace`]): ASCII space, tab, CR, LF and FF,
+//! nothing else (no vertical tab, no U+0085, U+00A0 or other Unicode spaces).
 //!
-//! 1. letters only, possibly several runs separated by whitespace: 28-character keys;
+//! 1. letters only, possibly several runs separated by whitespace: 28-character keys (a run that
+//!    is letters but for one or two other characters, such as `1NYEE…` or a key with a no-break
+//!    space stuck to it, is read as a key too, so the error names the character);
 //! 2. a JSON object with `statusResp`: one NLF;
 //! 3. a JSON object with `keys`: the ONTAP REST body `{"keys": [...]}`, each element a key or an
 //!    NLF given as a JSON string (its quotes escaped);
@@ -11,15 +15,18 @@
 //! 5. several NLFs, one per line, as NetApp's Ansible module accepts.
 //!
 //! Each license found is reported on its own, with its own result: one bad key among ten good
-//! ones does not hide the ten. Byte offsets in a found license's error count from the start of
+//! ones does not hide the ten. Byte offsets in a found NLF's error count from the start of
 //! that license's own text (for the escaped forms, the text after unescaping); [`Found::offset`]
-//! says where that text starts in the input.
+//! says where that text starts in the input. Character positions in a key's error count
+//! characters of the whole input, as a person counts them, for a bare key and for a key in a
+//! JSON string alike (inside a JSON string an escape sequence counts as the one character it
+//! stands for).
 
 use std::borrow::Cow;
 
 use crate::error::{Error, Limit};
 use crate::json::{self, Node, Value};
-use crate::key28::Key;
+use crate::key28::{is_key_whitespace, trim_key_whitespace, Key};
 use crate::license::License;
 use crate::limits::Limits;
 use crate::nlf::Nlf;
@@ -103,20 +110,21 @@ pub fn read<'a>(input: &'a [u8], limits: &Limits) -> Result<Vec<Found<'a>>, Erro
             });
         }
     };
-    let lead = text.len() - text.trim_start().len();
-    let trimmed = text.trim();
+    let lead = text.len() - text.trim_start_matches(is_key_whitespace).len();
+    let trimmed = trim_key_whitespace(text);
     let lead_chars = text.get(..lead).map_or(0, |t| t.chars().count());
     let base = bom + lead;
     if trimmed.is_empty() {
         return Err(Error::NoLicense { what: "the input is empty or only whitespace" });
     }
     let mut out = Vec::new();
-    let first = trimmed.as_bytes().first().copied().unwrap_or(b' ');
+    let mut chars = CharCount::new(trimmed, lead_chars);
+    let first = trimmed.chars().next().unwrap_or(' ');
     if first.is_ascii_alphabetic() {
-        read_keys(trimmed, base, lead_chars, limits, &mut out)?;
-    } else if first == b'{' {
-        read_json(trimmed, base, limits, &mut out)?;
-    } else if first == b'"' {
+        read_keys(trimmed, base, &mut chars, limits, &mut out)?;
+    } else if first == '{' {
+        read_json(trimmed, base, &mut chars, limits, &mut out)?;
+    } else if first == '"' {
         let node = json::parse(trimmed, limits).map_err(|e| e.offset_by(base))?;
         let Value::String(inner) = node.value else {
             return Err(Error::UnrecognizedInput {
@@ -124,17 +132,80 @@ pub fn read<'a>(input: &'a [u8], limits: &Limits) -> Result<Vec<Found<'a>>, Erro
                 reason: "it is not one string".into(),
             });
         };
-        push_escaped(inner, 0, base, limits, Form::EscapedKey, Form::EscapedNlf, &mut out)?;
+        let at = Place { byte: 0, chars: chars.before(0) };
+        push_escaped(inner, at, base, limits, Form::EscapedKey, Form::EscapedNlf, &mut out)?;
+    } else if split_words(trimmed).next().is_some_and(|(_, word)| key_like(word)) {
+        // docs/key28.md: a non-letter in a key is `KeyCharacter` at its position, also when it
+        // is the first character (or a space character the spec does not allow around a key).
+        read_keys(trimmed, base, &mut chars, limits, &mut out)?;
     } else {
+        let space = if first.is_whitespace() {
+            ", a space character that is not allowed around a license (only ASCII space, tab, CR, LF and FF are)"
+        } else {
+            ""
+        };
         return Err(Error::UnrecognizedInput {
             looked_like: guess(trimmed),
             reason: format!(
-                "it starts with {:?}: a license is a 28-letter key, an NLF JSON object, or a REST body {{\"keys\": [...]}}",
-                trimmed.chars().next().unwrap_or(' ')
+                "it starts with {first:?}{space}: a license is a 28-letter key, an NLF JSON object, or a REST body {{\"keys\": [...]}}"
             ),
         });
     }
     Ok(out)
+}
+
+/// Whether a word that does not start with a letter is still meant as a key: at least 20 ASCII
+/// letters and at most two other characters (a digit for a letter, a stray dash, a no-break
+/// space stuck to the key). Such a word is decoded as a key, so its error names the character.
+fn key_like(word: &str) -> bool {
+    let (mut letters, mut others) = (0usize, 0usize);
+    for c in word.chars() {
+        if c.is_ascii_alphabetic() {
+            letters += 1;
+        } else {
+            others += 1;
+            if others > 2 {
+                return false;
+            }
+        }
+    }
+    letters >= 20
+}
+
+/// Counts the characters of a text before a byte offset, incrementally for offsets that only
+/// grow (counting from the start for every key was quadratic).
+struct CharCount<'t> {
+    text: &'t str,
+    /// Byte offset counted to so far.
+    counted_to: usize,
+    /// Characters before `counted_to`, plus the characters before `text` in the input.
+    chars: usize,
+    /// The characters before `text` in the input.
+    base_chars: usize,
+}
+
+impl<'t> CharCount<'t> {
+    fn new(text: &'t str, base_chars: usize) -> Self {
+        CharCount { text, counted_to: 0, chars: base_chars, base_chars }
+    }
+
+    /// Characters of the input before byte `at` of the text.
+    fn before(&mut self, at: usize) -> usize {
+        if at < self.counted_to {
+            // Not expected (callers go forward), but still correct.
+            (self.counted_to, self.chars) = (0, self.base_chars);
+        }
+        self.chars += self.text.get(self.counted_to..at).map_or(0, |t| t.chars().count());
+        self.counted_to = at;
+        self.chars
+    }
+}
+
+/// Where a JSON string starts: its byte offset in the text and the characters before it.
+#[derive(Clone, Copy)]
+struct Place {
+    byte: usize,
+    chars: usize,
 }
 
 fn guess(text: &str) -> &'static str {
@@ -163,28 +234,25 @@ fn room(out: &[Found<'_>], found_limit: usize, offset: usize) -> Result<(), Erro
 fn read_keys<'a>(
     text: &'a str,
     base: usize,
-    base_chars: usize,
+    chars: &mut CharCount<'_>,
     limits: &Limits,
     out: &mut Vec<Found<'a>>,
 ) -> Result<(), Error> {
-    // Character positions count from the start of the input, as a person reads it; they are
-    // counted incrementally (counting from the start for every key was quadratic).
-    let (mut counted_to, mut chars) = (0usize, base_chars);
+    // Character positions count from the start of the input, as a person reads it.
     for (start, word) in split_words(text) {
         let offset = base + start;
         room(out, limits.max_documents, offset)?;
-        chars += text.get(counted_to..start).map_or(0, |t| t.chars().count());
-        counted_to = start;
+        let before = chars.before(start);
         let license = Key::parse(word)
             .map(|k| Unverified::new(License::Key(k)))
-            .map_err(|e| e.position_by(chars));
+            .map_err(|e| e.position_by(before));
         out.push(Found { form: Form::Key, index: out.len(), offset, license });
     }
     Ok(())
 }
 
 fn split_words(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.split(|c: char| c.is_ascii_whitespace())
+    text.split(is_key_whitespace)
         .filter(|w| !w.is_empty())
         .map(move |w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
 }
@@ -192,13 +260,14 @@ fn split_words(text: &str) -> impl Iterator<Item = (usize, &str)> {
 fn read_json<'a>(
     text: &'a str,
     base: usize,
+    chars: &mut CharCount<'_>,
     limits: &Limits,
     out: &mut Vec<Found<'a>>,
 ) -> Result<(), Error> {
     match json::parse(text, limits) {
-        Ok(node) => classify(node, base, limits, out),
+        Ok(node) => classify(node, base, chars, limits, out),
         Err(e @ Error::Json { .. })
-            if text.lines().filter(|l| !l.trim().is_empty()).count() > 1 =>
+            if text.lines().filter(|l| !trim_key_whitespace(l).is_empty()).count() > 1 =>
         {
             // Several NLFs, one per line; if not every line is a JSON object, report the
             // document-level error, which is what a pasted single NLF needs.
@@ -226,7 +295,7 @@ fn read_json<'a>(
 
 fn line_spans(text: &str) -> impl Iterator<Item = (usize, &str)> {
     text.split('\n').filter_map(move |l| {
-        let t = l.trim();
+        let t = trim_key_whitespace(l);
         (!t.is_empty()).then(|| (t.as_ptr() as usize - text.as_ptr() as usize, t))
     })
 }
@@ -234,6 +303,7 @@ fn line_spans(text: &str) -> impl Iterator<Item = (usize, &str)> {
 fn classify<'a>(
     node: Node<'a>,
     base: usize,
+    chars: &mut CharCount<'_>,
     limits: &Limits,
     out: &mut Vec<Found<'a>>,
 ) -> Result<(), Error> {
@@ -284,7 +354,8 @@ fn classify<'a>(
         let offset = base + item.offset;
         match item.value {
             Value::String(s) => {
-                push_escaped(s, item.offset, base, limits, Form::RestBody, Form::RestBody, out)?
+                let at = Place { byte: item.offset, chars: chars.before(item.offset) };
+                push_escaped(s, at, base, limits, Form::RestBody, Form::RestBody, out)?
             }
             other => {
                 room(out, limits.max_documents, offset)?;
@@ -305,20 +376,20 @@ fn classify<'a>(
     Ok(())
 }
 
-/// A JSON string holding a key or an NLF.
+/// A JSON string holding a key or an NLF; `at` is where the string (its opening quote) is.
 fn push_escaped<'a>(
     inner: Cow<'a, str>,
-    at: usize,
+    at: Place,
     base: usize,
     limits: &Limits,
     key_form: Form,
     nlf_form: Form,
     out: &mut Vec<Found<'a>>,
 ) -> Result<(), Error> {
-    let offset = base + at;
+    let offset = base + at.byte;
     room(out, limits.max_documents, offset)?;
     let index = out.len();
-    let t = inner.trim();
+    let t = trim_key_whitespace(&inner);
     let (form, license) = if t.starts_with('{') {
         let parsed = match inner {
             Cow::Borrowed(b) => Nlf::parse(b, limits),
@@ -326,7 +397,12 @@ fn push_escaped<'a>(
         };
         (nlf_form, parsed.map(|n| Unverified::new(License::Nlf(n))))
     } else {
-        (key_form, Key::parse(t).map(|k| Unverified::new(License::Key(k))))
+        // The key's characters count from the start of the input, like a bare key's: the
+        // characters before the string, its opening quote, the whitespace before the key.
+        let lead = inner.len() - inner.trim_start_matches(is_key_whitespace).len();
+        let before = at.chars + 1 + inner.get(..lead).map_or(0, |w| w.chars().count());
+        let key = Key::parse(t).map_err(|e| e.position_by(before));
+        (key_form, key.map(|k| Unverified::new(License::Key(k))))
     };
     out.push(Found { form, index, offset, license });
     Ok(())

@@ -175,16 +175,85 @@ pub fn package_name(code: u8) -> Option<&'static str> {
     code.checked_sub(1).and_then(|i| PACKAGES.get(usize::from(i))).copied()
 }
 
-/// The package code for an NLF package name, ignoring ASCII case.
+/// The package code for a package name, spelled as in NLFs or as the catalog accepts it:
+/// ASCII case is ignored and `' '`, `'-'` and `'_'` are the same character
+/// ([`crate::catalog::same_name`]), so `NVMe_oF`, `NVMe-oF` and `nvme of` all give 5.
 #[must_use]
 pub fn package_code(name: &str) -> Option<u8> {
-    let index = PACKAGES.iter().position(|p| p.eq_ignore_ascii_case(name))?;
+    let index = PACKAGES.iter().position(|p| crate::catalog::same_name(p, name))?;
     u8::try_from(index + 1).ok()
+}
+
+/// Whether `c` is whitespace that may surround a key: ASCII space, tab, CR, LF and FF, exactly
+/// the set docs/key28.md §1 allows. Vertical tab, U+0085, U+00A0, U+2003, U+3000 and every other
+/// Unicode space are not: they are characters of the key (and so an error).
+#[must_use]
+pub fn is_key_whitespace(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n' | '\x0C')
+}
+
+/// `text` without the leading and trailing [key whitespace](is_key_whitespace).
+#[must_use]
+pub fn trim_key_whitespace(text: &str) -> &str {
+    text.trim_matches(is_key_whitespace)
+}
+
+/// The number in a serial number's text, for [`KeyFields::serial_number`]: 1 to 12 ASCII
+/// digits, leading zeros allowed (`000000000042` is 42).
+///
+/// A key carries its serial number as a number, so it cannot keep leading zeros or any other
+/// character; docs/key28.md §2 says how a key's serial compares to a serial's text (by numeric
+/// value, leading zeros ignored; text with anything but digits never matches a key).
+///
+/// # Errors
+/// [`Error::Issue`] for an empty text, a character that is not a digit (ONTAP-style serials
+/// such as `1-80-000011` need an NLF), or more than 12 digits.
+///
+/// ```
+/// assert_eq!(nlf::key28::serial_from_text("000000000042")?, 42);
+/// assert!(nlf::key28::serial_from_text("1-80-000011").is_err());
+/// # Ok::<(), nlf::Error>(())
+/// ```
+pub fn serial_from_text(text: &str) -> Result<u64, Error> {
+    let refuse = |reason: String| Err(Error::Issue { reason });
+    if text.is_empty() {
+        return refuse(
+            "the serial number is empty; a 28-character key carries 1 to 12 decimal digits".into(),
+        );
+    }
+    if let Some((position, c)) = (1usize..).zip(text.chars()).find(|(_, c)| !c.is_ascii_digit()) {
+        let shown = crate::error::clip(text);
+        return if text.chars().all(|c| c.is_ascii_digit() || c == '-') {
+            refuse(format!(
+                "serial number \"{shown}\" has dashes: a 28-character key carries a serial of at \
+                 most 12 digits; ONTAP-style serials such as 1-80-000011 need an NLF"
+            ))
+        } else {
+            refuse(format!(
+                "serial number \"{shown}\" has {c:?} at character {position}: a 28-character key \
+                 carries only a serial of 1 to 12 decimal digits; other serials need an NLF"
+            ))
+        };
+    }
+    // All ASCII digits, so bytes are characters.
+    if text.len() > 12 {
+        return refuse(format!(
+            "serial number {} has {} digits: a 28-character key carries a serial of at most 12 digits",
+            crate::error::clip(text),
+            text.len()
+        ));
+    }
+    // At most 12 digits: below 10^12, so parsing cannot fail or overflow.
+    text.parse::<u64>().or_else(|e| refuse(format!("serial number {text}: {e}")))
 }
 
 /// A decoded 28-character license key that passed the unkeyed check and whose fields are all
 /// in range. Whether a trusted issuer made it is a separate question: [`Key::verify_mac`].
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// A key has exactly one spelling (upper or lower case aside): decoding refuses check letters
+/// other than the ones the issuer chooses. Equality and hashing compare the payload, which is
+/// the same thing as comparing the normalized letters.
+#[derive(Clone, Copy)]
 pub struct Key {
     /// The normalized letters, upper case ASCII.
     letters: [u8; KEY_LEN],
@@ -208,23 +277,72 @@ pub struct KeyFields {
     pub evaluation: bool,
 }
 
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        self.payload == other.payload
+    }
+}
+
+impl Eq for Key {}
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.payload.hash(state);
+    }
+}
+
+impl KeyFields {
+    /// Fields for a license of the package named `package` (any spelling [`package_code`]
+    /// accepts), bound to `serial_number`, with no expiry and not an evaluation; set `expiry`
+    /// and `evaluation` on the result if needed.
+    ///
+    /// ```
+    /// use nlf::key28::KeyFields;
+    /// let fields = KeyFields::for_package("NVMe-oF", nlf::Scope::Node, 4212426890)?;
+    /// assert_eq!(fields.package_code, 5);
+    /// # Ok::<(), nlf::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Issue`] naming the packages a key can carry, if no package has that name.
+    pub fn for_package(
+        package: &str,
+        scope: Scope,
+        serial_number: u64,
+    ) -> Result<KeyFields, Error> {
+        let Some(package_code) = package_code(package) else {
+            return Err(Error::Issue {
+                reason: format!(
+                    "package \"{}\" has no key code; a 28-character key can carry {}",
+                    crate::error::clip(package),
+                    PACKAGES.join(", ")
+                ),
+            });
+        };
+        Ok(KeyFields { scope, package_code, serial_number, expiry: None, evaluation: false })
+    }
+}
+
 impl Key {
     /// Decode a key, checking in this order so that a typo is reported as a typo:
-    /// length, characters, the unkeyed check, ranges and reserved bits, version, package.
+    /// length, characters, a placeholder (one letter 28 times), the unkeyed check, the check
+    /// letters the issuer chooses, ranges and reserved bits, version, package.
     ///
-    /// Leading and trailing ASCII whitespace is ignored and lower case is accepted; nothing
-    /// else is (no dashes or spaces between letters). Positions in errors are 1-based and
-    /// count characters of the trimmed key. The keyed check is not run here: call
-    /// [`Key::verify_mac`].
+    /// Leading and trailing [key whitespace](is_key_whitespace) (ASCII space, tab, CR, LF, FF)
+    /// is ignored and lower case is accepted; nothing else is (no dashes or spaces between
+    /// letters, no other Unicode spaces). Positions in errors are 1-based and count characters
+    /// of the trimmed key. The keyed check is not run here: call [`Key::verify_mac`].
     ///
     /// # Errors
     /// [`Error::KeyLength`] if the trimmed text is not 28 characters, [`Error::KeyCharacter`]
-    /// for a character that is not a letter, [`Error::KeyTypo`] if the unkeyed check fails,
-    /// [`Error::KeyOutOfRange`] for a payload of 122 bits or more, a serial number of 13
-    /// digits or set reserved bits, [`Error::UnsupportedVersion`] for a version other than 1
-    /// and [`Error::UnknownPackage`] for an unassigned package code.
+    /// for a character that is not a letter, [`Error::KeyPlaceholder`] for one letter repeated
+    /// 28 times, [`Error::KeyTypo`] if the unkeyed check fails, [`Error::KeyCheckLetters`] if
+    /// the check letters pass it but are not the pair the issuer chooses (a key has one
+    /// spelling), [`Error::KeyOutOfRange`] for a payload of 122 bits or more, a serial number
+    /// of 13 digits or set reserved bits, [`Error::UnsupportedVersion`] for a version other
+    /// than 1 and [`Error::UnknownPackage`] for an unassigned package code.
     pub fn parse(text: &str) -> Result<Key, Error> {
-        let text = text.trim_ascii();
+        let text = trim_key_whitespace(text);
         // Fast path: 28 ASCII letters, validated, normalized, summed and accumulated in one pass.
         if let Ok(bytes) = <&[u8; KEY_LEN]>::try_from(text.as_bytes()) {
             if let Some(decoded) = Key::one_pass(bytes) {
@@ -246,13 +364,13 @@ impl Key {
         Key::from_letters(letters)
     }
 
-    /// Steps 3-6 of decoding, on letters already known to be `A-Z`: [`Key::one_pass`], which
+    /// Steps 3-8 of decoding, on letters already known to be `A-Z`: [`Key::one_pass`], which
     /// gives `Some` for them (the `KeyTypo` fallback is never taken).
     fn from_letters(letters: [u8; KEY_LEN]) -> Result<Key, Error> {
         Key::one_pass(&letters).unwrap_or(Err(Error::KeyTypo))
     }
 
-    /// Steps 1-6 for 28 bytes in one pass; `None` when a byte is not a letter (the slow path
+    /// Steps 1-8 for 28 bytes in one pass; `None` when a byte is not a letter (the slow path
     /// then finds which one).
     fn one_pass(bytes: &[u8; KEY_LEN]) -> Option<Result<Key, Error>> {
         const HALF: u32 = PAYLOAD_LETTERS as u32 / 2;
@@ -273,13 +391,30 @@ impl Key {
                 low = low.wrapping_mul(26).wrapping_add(u64::from(v));
             }
         }
-        (!bad).then(|| Key::from_parts(letters, sum, high, low))
+        (!bad).then(|| {
+            // No issued key is one letter 28 times (only A…A passes the check letters, and it
+            // has version 0), so looking for a placeholder on the error path alone gives the
+            // same answer as checking it first, at no cost to a good key.
+            Key::from_parts(letters, sum, high, low).map_err(|e| match letters {
+                [first, rest @ ..] if rest.iter().all(|l| l == &first) => {
+                    Error::KeyPlaceholder { letter: char::from(first) }
+                }
+                _ => e,
+            })
+        })
     }
 
-    /// Steps 3-6 from the letters, their weighted sum and the two payload halves.
+    /// Steps 4-8 from the letters (`A-Z`), their weighted sum and the two payload halves.
     fn from_parts(letters: [u8; KEY_LEN], sum: u32, high: u64, low: u64) -> Result<Key, Error> {
         if sum % CHECK_MODULUS != 0 {
             return Err(Error::KeyTypo);
+        }
+        let [.., c27, c28] = letters;
+        let (v27, v28) = (u32::from(c27.wrapping_sub(b'A')), u32::from(c28.wrapping_sub(b'A')));
+        // sum = S + 27·v27 + 28·v28 exactly (no wrapping for letters), so this is S.
+        let payload_sum = sum.wrapping_sub(27 * v27 + 28 * v28);
+        if check_pair(payload_sum) != (v27, v28) {
+            return Err(Error::KeyCheckLetters);
         }
         // 26^26 - 1 < 2^123 < u128::MAX, so nothing overflows.
         let payload = u128::from(high) * u128::from(26u64.pow(13)) + u128::from(low);
@@ -423,17 +558,20 @@ fn keyed_mac(secret: &[u8], payload: u128) -> Option<Hmac<Sha256>> {
     Some(mac)
 }
 
-/// The check letter values (v27, v28) for the first 26 letter values: the first v27 from 0
-/// upward for which v28 = (S − 2·v27) mod 29 is a letter, where S = Σ i·v_i mod 29. This makes
-/// the full weighted sum 0 mod 29, because 27 ≡ −2 and 28 ≡ −1. Some v27 ≤ 2 always works.
-#[cfg(any(feature = "issuer", test))]
-fn check_values(payload_values: &[u32]) -> Option<(u32, u32)> {
-    let s = weighted_sum(payload_values) % CHECK_MODULUS;
-    (0u32..26).find_map(|v27| {
-        // + 2·29 keeps the subtraction non-negative (2·v27 ≤ 50).
-        let v28 = (s + 2 * CHECK_MODULUS - 2 * v27) % CHECK_MODULUS;
-        (v28 < 26).then_some((v27, v28))
-    })
+/// The check letter values (v27, v28) the issuer chooses, from S = Σ_{i≤26} i·v_i (reduced
+/// mod 29 here): the first v27 from 0 upward for which v28 = (S − 2·v27) mod 29 is a letter.
+/// That makes the full weighted sum 0 mod 29, because 27 ≡ −2 and 28 ≡ −1. In closed form:
+/// S < 26 gives (0, S); S = 26 or 27 gives (1, S − 2), since v27 = 0 leaves S, not a letter;
+/// S = 28 gives (2, 24), since v27 = 1 leaves 26, not a letter either.
+const fn check_pair(payload_sum: u32) -> (u32, u32) {
+    let s = payload_sum % CHECK_MODULUS;
+    if s < 26 {
+        (0, s)
+    } else if s < 28 {
+        (1, s - 2)
+    } else {
+        (2, s - 4)
+    }
 }
 
 /// Make a key: version 1, the given fields, reserved bits 0, the MAC under `secret`, and the
@@ -512,10 +650,11 @@ pub fn issue(fields: &KeyFields, secret: &[u8]) -> Result<Key, Error> {
         *v = (rest % 26) as u32;
         rest /= 26;
     }
-    let (v27, v28) = values
+    let payload_sum = values
         .split_first_chunk::<PAYLOAD_LETTERS>()
-        .and_then(|(payload, _)| check_values(payload))
+        .map(|(payload, _)| weighted_sum(payload))
         .ok_or_else(|| internal("no check letters"))?;
+    let (v27, v28) = check_pair(payload_sum);
     let [.., c27, c28] = &mut values;
     (*c27, *c28) = (v27, v28);
     // Every value is below 26: the casts are exact.
@@ -570,7 +709,12 @@ mod tests {
         }
         assert_eq!(package_name(9), Some("SnapMirror"));
         assert_eq!(package_code("nvme_of"), Some(5));
-        assert_eq!(package_code("NVMe-oF"), None);
+        // The catalog's spellings: case, ' ', '-' and '_' do not matter (catalog::same_name).
+        assert_eq!(package_code("NVMe-oF"), Some(5));
+        assert_eq!(package_code("nvme of"), Some(5));
+        assert_eq!(package_code("snapmirror-sync"), Some(10));
+        assert_eq!(package_code("NVMeoF"), None);
+        assert_eq!(package_code(""), None);
     }
 
     #[test]
@@ -584,8 +728,38 @@ mod tests {
         assert_eq!(4146 % 29, 28);
         // S = 28 is the case where v27 = 0 and v27 = 1 give no letter.
         assert_eq!(check_values(&values[..26]), Some((2, 24)));
+        assert_eq!(check_pair(weighted_sum(&values[..26])), (2, 24));
         assert_eq!(weighted_sum(&values), 4872);
         assert_eq!(4872 % 29, 0);
+    }
+
+    /// The issuer's rule by search, as docs/key28.md §3 states it: the reference the closed
+    /// form [`check_pair`] is tested against.
+    fn check_values(payload_values: &[u32]) -> Option<(u32, u32)> {
+        let s = weighted_sum(payload_values) % CHECK_MODULUS;
+        (0u32..26).find_map(|v27| {
+            // + 2·29 keeps the subtraction non-negative (2·v27 ≤ 50).
+            let v28 = (s + 2 * CHECK_MODULUS - 2 * v27) % CHECK_MODULUS;
+            (v28 < 26).then_some((v27, v28))
+        })
+    }
+
+    #[test]
+    fn closed_form_check_pair_is_the_search() {
+        for s in 0..29u32 {
+            // A payload whose weighted sum is s: letter 1 holds s (s < 26) or letters 1 and 2
+            // hold s - 2 and 1.
+            let mut values = [0u32; 26];
+            if s < 26 {
+                values[0] = s;
+            } else {
+                (values[0], values[1]) = (s - 2, 1);
+            }
+            assert_eq!(weighted_sum(&values), s);
+            assert_eq!(Some(check_pair(s)), check_values(&values), "S = {s}");
+            // Unreduced sums give the same pair.
+            assert_eq!(check_pair(s + 29 * 400), check_pair(s));
+        }
     }
 
     #[test]

@@ -6,8 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use nlf::error::codes::KEY_INVALID;
-use nlf::key28::{package_code, package_name, Key};
-use nlf::{Error, Scope};
+use nlf::key28::{package_code, package_name, serial_from_text, Key, KeyFields};
+use nlf::{Error, Form, Limits, Scope};
 use proptest::prelude::*;
 
 /// The worked example of docs/key28.md.
@@ -42,7 +42,8 @@ fn payload(
 
 /// The 28 letters for any number below 26^26: base-26 digits plus check letters chosen by
 /// brute force over all 26·26 pairs (not the library's search), so the test does not trust
-/// the code it checks.
+/// the code it checks. Trying letter 27 from `A` upward and taking the first pair that passes
+/// is the issuer's rule of docs/key28.md §3, so these are the one accepted spelling.
 fn letters_for(mut p: u128) -> String {
     let mut v = [0u32; 28];
     for i in (0..26).rev() {
@@ -105,6 +106,87 @@ fn worked_example_numbers_match_the_doc() {
     assert_eq!(full, "234471ff7ba05716cbbe17f56ecebef2aa91d77259de37a132a7623fdd97410f");
     // The doc's typo example.
     assert_eq!(Key::parse("DNYEEIHEQDELSLSLEMXRCKUSNGCZ"), Err(Error::KeyTypo));
+    // The doc's other spelling: passes the sum, not the issuer's check letters.
+    let other = "DNYEEIHEQDELSLSLEMXRCKUSNGDW";
+    assert_eq!(weighted(&other.bytes().map(|b| u32::from(b - b'A')).collect::<Vec<_>>()), 4843);
+    assert_eq!(Key::parse(other), Err(Error::KeyCheckLetters));
+}
+
+/// Every spelling of the payload of `text` (its first 26 letters) that passes the weighted
+/// sum, by brute force over the 26·26 check-letter pairs.
+fn valid_sum_spellings(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in b'A'..=b'Z' {
+        for b in b'A'..=b'Z' {
+            let mut t = text.as_bytes()[..26].to_vec();
+            t.extend([a, b]);
+            let v: Vec<u32> = t.iter().map(|&l| u32::from(l - b'A')).collect();
+            if weighted(&v) % 29 == 0 {
+                out.push(String::from_utf8(t).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_key_has_exactly_one_spelling() {
+    // Before: the decoder took any check letters that pass the sum, e.g. …NGDW and …NGZH.
+    let spellings = valid_sum_spellings(EXAMPLE_KEY);
+    assert!((23..=25).contains(&spellings.len()), "{}", spellings.len());
+    for text in &spellings {
+        let got = Key::parse(text);
+        if text == EXAMPLE_KEY {
+            assert!(got.is_ok());
+        } else {
+            assert_eq!(got, Err(Error::KeyCheckLetters), "{text}");
+            // Also in lower case, and the error is a key error with the key code.
+            let lower = Key::parse(&text.to_ascii_lowercase()).unwrap_err();
+            assert_eq!((lower.kind(), lower.code()), ("key_check_letters", KEY_INVALID));
+            let message = lower.to_string();
+            assert!(message.contains("exactly one spelling"), "{message}");
+            assert!(message.contains("NetApp"), "{message}");
+        }
+    }
+}
+
+#[test]
+fn equal_keys_are_equal_payloads_and_hash_alike() {
+    use std::collections::HashSet;
+    let upper = Key::parse(EXAMPLE_KEY).unwrap();
+    let lower = Key::parse(&EXAMPLE_KEY.to_ascii_lowercase()).unwrap();
+    let set: HashSet<Key> = [upper, lower].into_iter().collect();
+    assert_eq!(set.len(), 1);
+    let other =
+        Key::parse(&letters_for(payload(1, 1, 9, 951_842_000_118, 10226, 1, 0, 0))).unwrap();
+    assert_ne!(upper, other);
+    assert!(!set.contains(&other));
+}
+
+#[test]
+fn placeholders_from_documentation_are_named() {
+    // Before: A…A said "key version is \"0\"", and B…B (a valid sum) decoded its fields.
+    for letter in 'A'..='Z' {
+        let text: String = std::iter::repeat_n(letter, 28).collect();
+        for t in [text.clone(), text.to_ascii_lowercase()] {
+            let err = Key::parse(&t).unwrap_err();
+            assert_eq!(err, Error::KeyPlaceholder { letter }, "{t}");
+            assert_eq!(err.code(), KEY_INVALID);
+            assert!(err.to_string().contains("placeholder"), "{err}");
+        }
+    }
+    // 27 A's and a B is not a placeholder: it fails the sum.
+    assert_eq!(Key::parse(&format!("{}B", "A".repeat(27))), Err(Error::KeyTypo));
+}
+
+#[test]
+fn typo_message_says_the_key_may_be_from_another_issuer() {
+    let message = Error::KeyTypo.to_string();
+    for needle in ["check letters do not match", "mistyped", "NetApp", "offline"] {
+        assert!(message.contains(needle), "{needle}: {message}");
+    }
+    // A random 28-letter string fails with that message.
+    assert_eq!(Key::parse("QWERTYUIOPASDFGHJKLZXCVBNMQW"), Err(Error::KeyTypo));
 }
 
 #[cfg(feature = "issuer")]
@@ -140,6 +222,196 @@ fn whitespace_case_and_from_str() {
         Key::parse(&format!("\u{a0}{EXAMPLE_KEY}")).unwrap_err(),
         Error::KeyLength { found: 29, position: 1 }
     );
+    // Form feed is one of the five.
+    assert!(Key::parse(&format!("\x0C{EXAMPLE_KEY}\x0C")).is_ok());
+}
+
+/// Whitespace docs/key28.md §1 does not allow around a key.
+const NOT_KEY_WHITESPACE: [char; 5] = ['\u{0B}', '\u{85}', '\u{A0}', '\u{2003}', '\u{3000}'];
+
+#[test]
+fn only_spec_whitespace_is_trimmed_by_the_decoder() {
+    for c in NOT_KEY_WHITESPACE {
+        assert!(!nlf::key28::is_key_whitespace(c), "{c:?}");
+        for text in [format!("{c}{EXAMPLE_KEY}"), format!("{EXAMPLE_KEY}{c}")] {
+            assert_eq!(
+                Key::parse(&text),
+                Err(Error::KeyLength { found: 29, position: 1 }),
+                "{c:?}"
+            );
+        }
+    }
+    for c in [' ', '\t', '\r', '\n', '\x0C'] {
+        assert!(nlf::key28::is_key_whitespace(c), "{c:?}");
+    }
+}
+
+fn read_one(input: &str) -> (Form, Result<Key, Error>) {
+    let found = nlf::read(input.as_bytes(), &Limits::default())
+        .unwrap_or_else(|e| panic!("{input:?}: {e}"));
+    assert_eq!(found.len(), 1, "{input:?}");
+    let f = found.into_iter().next().unwrap();
+    let key = f.license.map(|u| match u.insecure_into_inner() {
+        nlf::License::Key(k) => k,
+        other => panic!("{input:?}: not a key: {other:?}"),
+    });
+    (f.form, key)
+}
+
+#[test]
+fn only_spec_whitespace_is_ignored_around_keys_in_any_input() {
+    // Before: `read` trimmed with str::trim, so each of these was accepted as the key.
+    for c in NOT_KEY_WHITESPACE {
+        let u = format!("\\u{:04x}", u32::from(c));
+        // JSON strings cannot hold a raw C0 control character (VT): only its escape.
+        let raw = if c < ' ' { u.clone() } else { c.to_string() };
+        for (input, form) in [
+            (format!("{EXAMPLE_KEY}{c}"), Form::Key),
+            (format!("{c}{EXAMPLE_KEY}"), Form::Key),
+            (format!("{c}{EXAMPLE_KEY}{c}\n"), Form::Key),
+            (format!("{{\"keys\": [\" {EXAMPLE_KEY}{raw}\"]}}"), Form::RestBody),
+            (format!("{{\"keys\": [\"{raw}{EXAMPLE_KEY}\"]}}"), Form::RestBody),
+            (format!("{{\"keys\": [\"{EXAMPLE_KEY}{u}\"]}}"), Form::RestBody),
+            (format!("\"{EXAMPLE_KEY}{raw}\""), Form::EscapedKey),
+            (format!("\"{u}{EXAMPLE_KEY}\""), Form::EscapedKey),
+        ] {
+            let (got_form, key) = read_one(&input);
+            assert_eq!(got_form, form, "{input:?}");
+            match key {
+                Err(Error::KeyLength { found, .. }) => {
+                    assert!(found == 29 || found == 30, "{input:?}")
+                }
+                other => panic!("{input:?}: expected KeyLength, got {other:?}"),
+            }
+        }
+        // Between two keys it is not a separator either: one 57-character word.
+        let (_, key) = read_one(&format!("{EXAMPLE_KEY}{c}{EXAMPLE_KEY}"));
+        assert_eq!(key, Err(Error::KeyLength { found: 57, position: 1 }));
+    }
+    // The five spec characters are ignored everywhere.
+    for input in [
+        format!(" \t\r\n\x0C{EXAMPLE_KEY}\x0C\r\n"),
+        format!("{{\"keys\": [\" \\t\\r\\n\\f{EXAMPLE_KEY}\\f \"]}}"),
+    ] {
+        assert_eq!(read_one(&input).1.unwrap().as_str(), EXAMPLE_KEY, "{input:?}");
+    }
+    let two = format!("{EXAMPLE_KEY}\x0C{EXAMPLE_KEY}");
+    assert_eq!(nlf::read(two.as_bytes(), &Limits::default()).unwrap().len(), 2);
+}
+
+#[test]
+fn a_non_letter_first_character_is_a_key_character_error() {
+    // Before: these were `unrecognized_input` ("it starts with '1'").
+    for (input, position, found) in [
+        (format!("1{}", &EXAMPLE_KEY[1..]), 1, '1'),
+        (format!("-{}", &EXAMPLE_KEY[1..]), 1, '-'),
+        (format!("  \r\n7{}", &EXAMPLE_KEY[1..]), 5, '7'),
+        (format!("-{}\n{EXAMPLE_KEY}", &EXAMPLE_KEY[1..]), 1, '-'),
+    ] {
+        let found_all = nlf::read(input.as_bytes(), &Limits::default()).unwrap();
+        let err = found_all[0].license.as_ref().unwrap_err();
+        assert_eq!(err, &Error::KeyCharacter { position, found }, "{input:?}");
+        assert_eq!((err.kind(), err.code()), ("key_character", KEY_INVALID));
+    }
+    // An invisible character is named by its code point, not shown as empty quotes.
+    let err = Key::parse(&format!("\u{a0}{}", &EXAMPLE_KEY[1..])).unwrap_err();
+    assert_eq!(err, Error::KeyCharacter { position: 1, found: '\u{a0}' });
+    assert!(err.to_string().contains("character 1 is U+00A0"), "{err}");
+    let err = Key::parse(&format!("1{}", &EXAMPLE_KEY[1..])).unwrap_err();
+    assert!(err.to_string().contains("character 1 is '1', expected a letter"), "{err}");
+    // Text that is not meant as a key stays unrecognized.
+    for input in [format!("<license>{EXAMPLE_KEY}</license>"), "12345".into(), "[1, 2]".into()] {
+        let err = nlf::read(input.as_bytes(), &Limits::default()).unwrap_err();
+        assert_eq!(err.kind(), "unrecognized_input", "{input:?}");
+    }
+    // A space character the spec does not allow before JSON is named as such.
+    let err = nlf::read("\u{a0}{\"keys\": []}".as_bytes(), &Limits::default()).unwrap_err();
+    assert!(err.to_string().contains("space character"), "{err}");
+}
+
+#[test]
+fn a_key_in_a_json_string_has_one_position_counted_in_the_input() {
+    // Before: a key error inside a JSON string counted characters from the key itself (the
+    // key "started at character 1" at byte 40), while a bare key's counts from the input.
+    let bad = format!("{}9{}", &EXAMPLE_KEY[..11], &EXAMPLE_KEY[12..]);
+    let short = &EXAMPLE_KEY[..27];
+    for input in [
+        format!("{{\"keys\": [\"{EXAMPLE_KEY}\", \"  {bad}\"]}}"),
+        format!("{{\"keys\": [\"é€\", \"{bad}\"]}}"),
+        format!("\n\"{bad}\""),
+        format!("\n{EXAMPLE_KEY} {bad}"),
+    ] {
+        let found = nlf::read(input.as_bytes(), &Limits::default()).unwrap();
+        let f = found.last().unwrap();
+        let nine = input.find('9').unwrap();
+        let position = input[..nine].chars().count() + 1;
+        assert_eq!(
+            f.license.as_ref().unwrap_err(),
+            &Error::KeyCharacter { position, found: '9' },
+            "{input:?}"
+        );
+        // The offset is where the license's text starts: the key or its opening quote.
+        assert!(
+            f.offset <= nine && input[f.offset..nine].trim_start_matches(['"', ' ']).len() == 11,
+            "{input:?}"
+        );
+    }
+    // Length errors name the key's first character.
+    let input = format!("{{\"keys\": [\"é\", \" {short}\"]}}");
+    let found = nlf::read(input.as_bytes(), &Limits::default()).unwrap();
+    let start = input.find(short).unwrap();
+    assert_eq!(
+        found[1].license.as_ref().unwrap_err(),
+        &Error::KeyLength { found: 27, position: input[..start].chars().count() + 1 }
+    );
+}
+
+#[test]
+fn serial_numbers_from_text() {
+    assert_eq!(serial_from_text("000000000042").unwrap(), 42);
+    assert_eq!(serial_from_text("42").unwrap(), 42);
+    assert_eq!(serial_from_text("0").unwrap(), 0);
+    assert_eq!(serial_from_text("999999999999").unwrap(), 999_999_999_999);
+    assert_eq!(serial_from_text("4212426890").unwrap(), 4_212_426_890);
+    let refused = |text: &str, needle: &str| match serial_from_text(text) {
+        Err(e @ Error::Issue { .. }) => {
+            assert!(e.to_string().contains(needle), "{text:?}: {e}");
+            assert_eq!(e.code(), nlf::error::codes::GENERIC);
+        }
+        other => panic!("{text:?}: expected Error::Issue, got {other:?}"),
+    };
+    refused("1-80-000011", "ONTAP-style serials such as 1-80-000011 need an NLF");
+    refused("1-80-000011", "at most 12 digits");
+    refused("0004212426890", "13 digits");
+    refused("1000000000000", "at most 12 digits");
+    refused("", "empty");
+    refused("42a", "'a' at character 3");
+    refused(" 42", "' ' at character 1");
+    refused("４２", "at character 1");
+    refused("+42", "'+' at character 1");
+}
+
+#[test]
+fn fields_for_a_package_name() {
+    let f = KeyFields::for_package("NVMe-oF", Scope::Node, 42).unwrap();
+    assert_eq!(
+        f,
+        KeyFields {
+            scope: Scope::Node,
+            package_code: 5,
+            serial_number: 42,
+            expiry: None,
+            evaluation: false
+        }
+    );
+    assert_eq!(KeyFields::for_package("snapmirror sync", Scope::Site, 1).unwrap().package_code, 10);
+    match KeyFields::for_package("Core Bundle", Scope::Node, 1) {
+        Err(e @ Error::Issue { .. }) => {
+            let m = e.to_string();
+            assert!(m.contains("Core Bundle") && m.contains("SnapMirror_Cloud"), "{m}");
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -263,7 +535,20 @@ fn every_field_decodes_from_a_hand_built_payload() {
 fn package_lookup() {
     assert_eq!(package_name(17), Some("Anti_ransomware"));
     assert_eq!(package_code("anti_RANSOMWARE"), Some(17));
-    assert_eq!(package_code("Anti-ransomware"), None);
+    // The catalog's spellings (catalog::same_name): ' ', '-' and '_' are one character.
+    assert_eq!(package_code("Anti-ransomware"), Some(17));
+    assert_eq!(package_code("NVMe-oF"), Some(5));
+    assert_eq!(package_code("Anti ransomware"), Some(17));
+    assert_eq!(package_code("Antiransomware"), None);
+    for code in 1..=26u8 {
+        let name = package_name(code).unwrap();
+        assert_eq!(package_code(&name.replace('_', "-").to_ascii_uppercase()), Some(code));
+        // Every key package is a catalog package, and its REST name is a spelling too.
+        let catalog = nlf::Catalog::builtin();
+        let package = catalog.package(name).unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(package_code(&package.name), Some(code));
+        assert_eq!(package_code(&package.rest_name), Some(code));
+    }
     assert_eq!(package_name(0), None);
     let all: Vec<u8> = (0..=255u8).filter(|&c| package_name(c).is_some()).collect();
     assert_eq!(all, (1..=26).collect::<Vec<u8>>());
@@ -346,6 +631,14 @@ mod issuing {
         }
 
         #[test]
+        fn issued_keys_are_the_one_spelling(f in any_fields(), s in secret()) {
+            // The library's closed form against the brute-force search of letters_for.
+            let key = issue(&f, &s).unwrap();
+            let p = key.as_str().bytes().take(26).fold(0u128, |p, l| p * 26 + u128::from(l - b'A'));
+            prop_assert_eq!(key.as_str(), letters_for(p));
+        }
+
+        #[test]
         fn lower_case_parses_equal(f in any_fields(), s in secret()) {
             let key = issue(&f, &s).unwrap();
             let lower = Key::parse(&key.as_str().to_ascii_lowercase()).unwrap();
@@ -416,7 +709,45 @@ mod issuing {
     }
 }
 
+prop_compose! {
+    /// A payload every field of which is valid (the MAC is arbitrary: decoding does not check it).
+    fn valid_payload()(
+        scope in 0u128..4,
+        package in 1u128..=26,
+        serial in 0u128..1_000_000_000_000,
+        expiry in 0u128..=65535,
+        evaluation in 0u128..2,
+        mac in 0u128..1 << 48,
+    ) -> u128 {
+        payload(1, scope, package, serial, expiry, evaluation, 0, mac)
+    }
+}
+
 proptest! {
+    #[test]
+    fn exactly_one_of_all_676_spellings_decodes(p in valid_payload()) {
+        let canonical = letters_for(p);
+        let mut decoded = Vec::new();
+        for a in b'A'..=b'Z' {
+            for b in b'A'..=b'Z' {
+                let mut t = canonical.as_bytes()[..26].to_vec();
+                t.extend([a, b]);
+                let text = String::from_utf8(t).unwrap();
+                let v: Vec<u32> = text.bytes().map(|l| u32::from(l - b'A')).collect();
+                match Key::parse(&text) {
+                    Ok(key) => decoded.push((text, key)),
+                    Err(Error::KeyTypo) => prop_assert_ne!(weighted(&v) % 29, 0, "{}", text),
+                    Err(Error::KeyCheckLetters) => prop_assert_eq!(weighted(&v) % 29, 0, "{}", text),
+                    Err(e) => prop_assert!(false, "{}: {:?}", text, e),
+                }
+            }
+        }
+        prop_assert_eq!(decoded.len(), 1);
+        let (text, key) = &decoded[0];
+        prop_assert_eq!(text, &canonical);
+        prop_assert_eq!(key.as_str(), canonical.as_str());
+    }
+
     #[test]
     fn arbitrary_text_never_panics(text in ".{0,40}") {
         let _ = Key::parse(&text);
@@ -427,7 +758,7 @@ proptest! {
         // About 1 in 29 pass the check and reach the range, version and package checks.
         match Key::parse(&text) {
             Ok(key) => prop_assert_eq!(key.as_str(), text.to_ascii_uppercase()),
-            Err(Error::KeyTypo | Error::KeyOutOfRange { .. } | Error::UnsupportedVersion { .. } | Error::UnknownPackage { .. }) => {}
+            Err(Error::KeyTypo | Error::KeyCheckLetters | Error::KeyPlaceholder { .. } | Error::KeyOutOfRange { .. } | Error::UnsupportedVersion { .. } | Error::UnknownPackage { .. }) => {}
             Err(e) => prop_assert!(false, "unexpected error {e:?}"),
         }
     }
@@ -440,6 +771,8 @@ proptest! {
                 prop_assert!(p < 1 << 122);
                 prop_assert_eq!(key.serial_number(), ((p >> 69) & ((1 << 40) - 1)) as u64);
             }
+            // Only A…A among the one-letter texts has the issuer's check letters.
+            Err(Error::KeyPlaceholder { letter: 'A' }) => prop_assert_eq!(p, 0),
             Err(Error::KeyOutOfRange { .. } | Error::UnsupportedVersion { .. } | Error::UnknownPackage { .. }) => {}
             Err(e) => prop_assert!(false, "unexpected error {e:?}"),
         }
