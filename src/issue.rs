@@ -47,7 +47,9 @@ impl Issuer {
         Ok(Issuer { key, key_id: None })
     }
 
-    /// Write `statusResp.keyId = id` into every NLF this issuer signs (unless it has one).
+    /// Write `statusResp.keyId = id` into every NLF this issuer signs. A `statusResp` that
+    /// already names this id is signed as it is; one that names another id is refused by
+    /// [`Issuer::sign`].
     pub fn with_key_id(mut self, id: &str) -> Issuer {
         self.key_id = Some(id.to_owned());
         self
@@ -81,15 +83,42 @@ impl Issuer {
 
     /// Sign a `statusResp` object (JSON text) into a complete NLF, returned as one line of
     /// compact JSON. The content is checked as an NLF before it is signed.
+    ///
+    /// # Errors
+    /// [`Error::Issue`] for a whole NLF (`{"statusResp": …}`) instead of the bare `statusResp`
+    /// object, and for a `statusResp.keyId` other than the id given with
+    /// [`Issuer::with_key_id`]; the reader's errors for content that is not a valid NLF.
     pub fn sign(&self, status_resp: &str, limits: &Limits) -> Result<String, Error> {
         let mut node = json::parse(status_resp, limits)?;
+        if let Value::Object(members) = &node.value {
+            if members.iter().any(|m| m.name == "statusResp") {
+                return Err(Error::Issue {
+                    reason: "this is a whole NLF ({\"statusResp\": …}); give the bare statusResp \
+                             object (the value of its statusResp member) to sign"
+                        .into(),
+                });
+            }
+        }
         if let (Some(id), Value::Object(members)) = (&self.key_id, &mut node.value) {
-            if !members.iter().any(|m| m.name == "keyId") {
-                members.push(Member {
+            match members.iter().find(|m| m.name == "keyId").map(|m| &m.value.value) {
+                None => members.push(Member {
                     name: Cow::Borrowed("keyId"),
                     name_offset: 0,
                     value: Node { value: Value::String(Cow::Owned(id.clone())), offset: 0 },
-                });
+                }),
+                Some(Value::String(written)) if written == id => {}
+                Some(Value::String(written)) => {
+                    return Err(Error::Issue {
+                        reason: format!(
+                            "statusResp.keyId is \"{}\" but the key id to sign with is \"{}\"; \
+                             remove keyId from statusResp or give the same id",
+                            crate::error::clip(written),
+                            crate::error::clip(id)
+                        ),
+                    });
+                }
+                // Not a string: the NLF check below names the problem.
+                Some(_) => {}
             }
         }
         let canonical = crate::canonical::to_canonical(&node.value);
@@ -119,4 +148,36 @@ pub fn key_secret_pem(secret: &[u8]) -> Result<String, Error> {
         "-----BEGIN {SECRET_PEM_LABEL}-----\n{}\n-----END {SECRET_PEM_LABEL}-----\n",
         STANDARD.encode(secret)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BODY: &str = r#"{"version":"1","serialNumber":"4149027342","product":"p","message":"Success","snStatus":"Active","statusCode":"S007","licenses":{"package":"NFS","licenseScope":"cluster","HostID":"4149027342"}}"#;
+
+    /// A whole NLF is refused with what to give instead (it said "missing member
+    /// statusResp.version").
+    #[test]
+    fn sign_refuses_a_whole_nlf_with_what_to_give() {
+        let issuer = Issuer::from_seed(&[7; 32]);
+        let doc = issuer.sign(BODY, &Limits::default()).unwrap();
+        let e = issuer.sign(&doc, &Limits::default()).unwrap_err();
+        assert_eq!(e.kind(), "issue");
+        assert!(e.to_string().contains("bare statusResp"), "{e}");
+    }
+
+    /// `with_key_id` no longer gives way silently to another `keyId` in the statusResp.
+    #[test]
+    fn sign_refuses_a_key_id_other_than_the_statusresp_one() {
+        let with_id = BODY.replacen('{', r#"{"keyId":"acme","#, 1);
+        let e = Issuer::from_seed(&[7; 32])
+            .with_key_id("vendor")
+            .sign(&with_id, &Limits::default())
+            .unwrap_err();
+        assert_eq!(e.kind(), "issue");
+        assert!(e.to_string().contains("\"acme\"") && e.to_string().contains("\"vendor\""), "{e}");
+        let same = Issuer::from_seed(&[7; 32]).with_key_id("acme");
+        assert!(same.sign(&with_id, &Limits::default()).is_ok());
+    }
 }

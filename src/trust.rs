@@ -23,7 +23,8 @@
 //!
 //! [`Keyring::verify_batch`] and [`verify_signatures_batch`] check many signatures with one
 //! Ed25519 batch equation (ed25519-dalek `verify_batch`: one multiscalar multiplication with
-//! random weights, 2.5 to 3 times the throughput of one-by-one checks at 1,024 signatures) and
+//! a 128-bit weight per signature, 2.5 to 3 times the throughput of one-by-one checks at 1,024
+//! signatures) and
 //! give every signature `verify_strict`'s verdict. A batch equation is not the same check, so only
 //! signatures for which it agrees go into a batch; the others are checked one by one:
 //!
@@ -42,18 +43,29 @@
 //! [`Keyring::verify`] gives. If that other half turns out to hold no bad signature after all, the
 //! accepted half is checked one by one, so halving never accepts more than the first equation did.
 //!
+//! The weights are not random. ed25519-dalek 2.2 derives them from a hash (a Merlin
+//! transcript) of every key, message and signature in the batch, finalized without outside
+//! randomness, so a given batch always gets the same weights, and anyone who knows the batch can
+//! compute them.
+//!
 //! One case remains where the verdicts can differ, and no cheap test closes it: a signature whose
 //! `R` has a small-order component, under a key without one. `verify_strict` always refuses it
 //! (`[S]B - [k]A` then has no small-order component, so it cannot equal `R`); the batch equation
-//! accepts it when its prime-order part holds and the random weight happens to cancel the
-//! small-order part (probability 1/2, 1/4 or 1/8 by the component's order). Making the
-//! prime-order part hold needs the private key, and an honest signer's `R = [r]B` never has such a
-//! component, so only a trusted issuer that sets out to do it can make a license that verifies in
-//! a batch and not alone (`tests/batch.rs` builds such signatures). Ruling it out would take a
-//! subgroup check of every `R`, a full scalar multiplication (about 45 µs here, as much as the
-//! whole single check), which is the cost batching exists to avoid. Batch equations agree exactly
-//! only with the cofactored single check (Chalkias, Garillot, Nikolaenko, "Taming the many
-//! EdDSAs", 2020), which is not this crate's policy.
+//! accepts it when its prime-order part holds and the signature's weight cancels the small-order
+//! part, which happens for one batch in 2, 4 or 8 by the component's order. Because the weights
+//! are a deterministic hash, that is not a chance the verifier takes but a condition a signer can
+//! grind for: whoever holds the private key, and knows (or makes) the other licenses that will be
+//! checked in the same batch, re-signs with fresh nonces until the hash gives a cancelling weight,
+//! a handful of tries at microseconds each. So a trusted issuer that sets out to do it can make a
+//! license that `nlf status` (a batch) counts and `nlf verify` (one by one) refuses
+//! (`tests/batch.rs` builds such signatures). No one else can: making the prime-order part hold
+//! needs the private key, and an honest signer's `R = [r]B` never has a small-order component.
+//! The batch adds no forgery; it only lets a trusted issuer's deliberately odd signature be
+//! judged differently by the two paths. Ruling it out would take a subgroup check of every `R`, a
+//! full scalar multiplication (about 45 µs here, as much as the whole single check), which is the
+//! cost batching exists to avoid. Batch equations agree exactly only with the cofactored single
+//! check (Chalkias, Garillot, Nikolaenko, "Taming the many EdDSAs", 2020), which is not this
+//! crate's policy.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -253,7 +265,10 @@ impl Keyring {
                 .map_err(|e| bad(format!("not an Ed25519 SPKI public key in PEM: {e}")))?;
             self.insert_public_key(id, vk.as_bytes())
         } else if t.starts_with(SECRET_PEM_BEGIN) {
-            let secret = key_secret_from_pem(t).map_err(bad)?;
+            let secret = key_secret_from_pem(t).map_err(|e| match e {
+                Error::TrustMaterial { reason, .. } => bad(reason),
+                other => other,
+            })?;
             self.insert_key_secret(id, &secret)
         } else if t.starts_with("-----BEGIN") {
             Err(bad("a PEM block other than PUBLIC KEY or NLF KEY SECRET (private keys do not belong in a keyring)".into()))
@@ -384,23 +399,45 @@ const SECRET_PEM_BEGIN: &str = "-----BEGIN NLF KEY SECRET-----";
 const SECRET_PEM_END: &str = "-----END NLF KEY SECRET-----";
 
 /// Read the secret bytes of a PEM `NLF KEY SECRET` block.
-pub fn key_secret_from_pem(text: &str) -> Result<Vec<u8>, String> {
+///
+/// # Errors
+/// [`Error::TrustMaterial`] (named `key secret`) if the text is not one such block, its body is
+/// not base64, or the secret is shorter than [`MIN_SECRET_LEN`] bytes.
+pub fn key_secret_from_pem(text: &str) -> Result<Vec<u8>, Error> {
+    let bad = |reason: String| Error::TrustMaterial { name: "key secret".into(), reason };
     let body = text
         .trim()
         .strip_prefix(SECRET_PEM_BEGIN)
         .and_then(|rest| rest.trim_end().strip_suffix(SECRET_PEM_END))
-        .ok_or_else(|| format!("expected a block from {SECRET_PEM_BEGIN} to {SECRET_PEM_END}"))?;
+        .ok_or_else(|| {
+            bad(format!("expected a block from {SECRET_PEM_BEGIN} to {SECRET_PEM_END}"))
+        })?;
     let b64: String = body.split_whitespace().collect();
     let secret = STANDARD
         .decode(b64.as_bytes())
-        .map_err(|e| format!("the NLF KEY SECRET body is not base64: {e}"))?;
+        .map_err(|e| bad(format!("the NLF KEY SECRET body is not base64: {e}")))?;
     if secret.len() < MIN_SECRET_LEN {
-        return Err(format!(
+        return Err(bad(format!(
             "a key secret needs at least {MIN_SECRET_LEN} bytes, this one has {}",
             secret.len()
-        ));
+        )));
     }
     Ok(secret)
+}
+
+/// The key id a trust file gives its key: the file name up to its first dot
+/// (`vendor.pub.pem` → `vendor`, `vendor` → `vendor`), which is what an NLF's
+/// `statusResp.keyId` names. `None` when that part is empty (`.pub.pem`, `""`): such a name
+/// gives no id.
+///
+/// ```
+/// assert_eq!(nlf::trust::key_id_from_file_name("vendor.pub.pem"), Some("vendor"));
+/// assert_eq!(nlf::trust::key_id_from_file_name("acme"), Some("acme"));
+/// assert_eq!(nlf::trust::key_id_from_file_name(".hidden.pem"), None);
+/// ```
+#[must_use]
+pub fn key_id_from_file_name(name: &str) -> Option<&str> {
+    name.split('.').next().filter(|id| !id.is_empty())
 }
 
 fn decode_public_key(key: &[u8]) -> Result<VerifyingKey, String> {
@@ -422,10 +459,7 @@ fn decode_public_key(key: &[u8]) -> Result<VerifyingKey, String> {
 pub(crate) fn decode_signature(text: &str) -> Result<Signature, Error> {
     let bad = |reason: String| Error::SignatureEncoding { reason };
     if text.len() != 88 {
-        return Err(bad(format!(
-            "it is {} bytes long; 64 bytes in padded base64 take 88 ASCII characters",
-            text.len()
-        )));
+        return Err(bad(signature_length_reason(text)));
     }
     let mut buf = [0u8; 66];
     let n = STANDARD.decode_slice(text.as_bytes(), &mut buf).map_err(|e| bad(e.to_string()))?;
@@ -434,6 +468,25 @@ pub(crate) fn decode_signature(text: &str) -> Result<Signature, Error> {
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| bad(format!("it decodes to {n} bytes, expected 64")))?;
     Ok(Signature::from_bytes(bytes))
+}
+
+/// Why a `Signature` of the wrong length is not one: its length in characters (what a person
+/// counts), what those decode to, and what an Ed25519 signature looks like.
+fn signature_length_reason(text: &str) -> String {
+    const EXPECTED: &str = "an Ed25519 signature is 88 base64 characters (64 bytes)";
+    let chars = text.chars().count();
+    if !text.is_ascii() {
+        let other = text.chars().filter(|c| !c.is_ascii()).count();
+        return format!(
+            "Signature has {chars} characters, {other} of them not ASCII (base64 is ASCII only); {EXPECTED}"
+        );
+    }
+    // At most `max_string_len` bytes: the decoded copy is bounded by the input.
+    let decoded = match STANDARD.decode(text.as_bytes()) {
+        Ok(bytes) => format!("{} bytes when decoded", bytes.len()),
+        Err(_) => "not valid padded base64".to_owned(),
+    };
+    format!("Signature has {chars} characters ({decoded}); {EXPECTED}")
 }
 
 /// Check one Ed25519 signature exactly as license verification does: the key must be a
@@ -543,7 +596,7 @@ const ONE_BY_ONE_AT_MOST: usize = 2;
 ///
 /// A batch whose equation fails is halved: a half whose equation holds is accepted, and the
 /// search goes on in the other half, which must hold a bad signature. If the search finds none
-/// there, the accepted half passed only because its random weights cancelled something (see the
+/// there, the accepted half passed only because its weights cancelled something (see the
 /// module docs), and it is checked one by one. When both halves fail there are several bad
 /// signatures, and halving further would cost more than checking them one by one.
 /// `known_bad` says the caller's equation over exactly these checks failed.
@@ -675,6 +728,52 @@ const SMALL_ORDER_Y: [[u8; 32]; 5] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The length message counts characters, says what they decode to and what is expected
+    /// (it said "is 12 bytes long" for the 12 characters of `SignatureABC`).
+    #[test]
+    fn signature_length_message_counts_characters_and_decoded_bytes() {
+        let e = decode_signature("SignatureABC").unwrap_err();
+        assert_eq!(e.kind(), "signature_encoding");
+        let text = e.to_string();
+        assert!(text.contains("Signature has 12 characters (9 bytes when decoded)"), "{text}");
+        assert!(text.contains("88 base64 characters (64 bytes)"), "{text}");
+        let rsa = "A".repeat(344);
+        let text = decode_signature(&rsa).unwrap_err().to_string();
+        assert!(text.contains("344 characters (258 bytes when decoded)"), "{text}");
+        let text = decode_signature("not base64!").unwrap_err().to_string();
+        assert!(text.contains("11 characters (not valid padded base64)"), "{text}");
+        let text = decode_signature("é").unwrap_err().to_string();
+        assert!(text.contains("1 characters, 1 of them not ASCII"), "{text}");
+    }
+
+    /// A bad key secret is an `nlf::Error` like every other refusal (it was a `String`).
+    #[test]
+    fn key_secret_from_pem_errors_are_trust_material() {
+        let e: Error = key_secret_from_pem("no PEM here").unwrap_err();
+        assert_eq!((e.kind(), e.code()), ("trust_material", 1_115_117));
+        let short = format!("{SECRET_PEM_BEGIN}\nAAAA\n{SECRET_PEM_END}");
+        let e = key_secret_from_pem(&short).unwrap_err();
+        assert!(e.to_string().contains("at least 16 bytes"), "{e}");
+        // Through the keyring, the error names the id it was given.
+        let e = Keyring::new().insert_text("acme", &short).unwrap_err();
+        assert_eq!(
+            e,
+            Error::TrustMaterial {
+                name: "acme".into(),
+                reason: "a key secret needs at least 16 bytes, this one has 3".into()
+            }
+        );
+    }
+
+    #[test]
+    fn key_id_is_the_file_name_up_to_the_first_dot() {
+        assert_eq!(key_id_from_file_name("vendor.pub.pem"), Some("vendor"));
+        assert_eq!(key_id_from_file_name("vendor"), Some("vendor"));
+        assert_eq!(key_id_from_file_name("a\u{fffd}.pub.pem"), Some("a\u{fffd}"));
+        assert_eq!(key_id_from_file_name(".pub.pem"), None);
+        assert_eq!(key_id_from_file_name(""), None);
+    }
 
     /// 256-bit little-endian addition, for checking the constants.
     fn add(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {

@@ -10,7 +10,7 @@
 //!
 //! The one `unsafe impl` of the crate lives here: a global allocator cannot be written without
 //! it. It forwards every call unchanged to `System`. Shipped code stays `#![forbid(unsafe_code)]`
-//! (src/lib.rs, src/bin/nlf.rs); Cargo.toml sets no package-wide `unsafe_code` lint for this test.
+//! (src/lib.rs, src/bin/nlf/main.rs); Cargo.toml sets no package-wide `unsafe_code` lint for this test.
 #![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};

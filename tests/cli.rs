@@ -83,7 +83,7 @@ fn usage_and_io_errors_exit_2() {
     assert_eq!(o.status.code(), Some(2));
     let o = nlf(&["--json", "verify", "--trust", &path("demo/trust"), "/no/such/file"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["error"]["kind"], "usage");
+    assert_eq!(v["kind"], "io", "one error shape: {v}");
 }
 
 #[test]
@@ -137,7 +137,8 @@ fn keygen_sign_issue_key_and_verify_round_trip() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["inputs"][0]["licenses"][0]["verified_by"], "acme");
     assert_eq!(v["inputs"][1]["licenses"][0]["license"]["package"], "NFS");
-    assert_eq!(v["inputs"][1]["licenses"][0]["license"]["expiry"], "2030-01-31");
+    assert_eq!(v["inputs"][1]["licenses"][0]["license"]["last_day"], "2030-01-31");
+    assert_eq!(v["inputs"][1]["licenses"][0]["license"]["expiry"], "2030-02-01T00:00:00Z");
 
     // The demo vendor did not sign these.
     let o = nlf(&["verify", "--trust", &path("demo/trust"), &format!("{d}/fp.nlf")]);
@@ -332,4 +333,378 @@ fn a_closed_stdout_is_not_a_panic() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(o.status.code(), Some(0), "{err}");
+}
+
+/// Run `nlf` under `sh -c 'ulimit -v KIB; exec nlf ARGS'`: an address-space cap, so that an
+/// input read or parsed without bound ends in an allocation failure instead of a slow machine.
+fn nlf_capped(kib: u32, args: &[&str], stdin: Stdio) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -v {kib}; exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_nlf"))
+        .args(args)
+        .stdin(stdin)
+        .output()
+        .unwrap()
+}
+
+/// Inputs are read up to the limit plus one byte: an endless standard input and a 300 MB file
+/// are refused with the limit error, in little memory, not read whole.
+#[test]
+fn inputs_are_read_up_to_the_limit_only() {
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    let o = nlf_capped(200_000, &["--json", "inspect", "-"], zero.into());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["inputs"][0]["error"]["code"], 1115159);
+    assert_eq!(v["inputs"][0]["error"]["kind"], "limit_exceeded");
+
+    let dir = temp_dir("big");
+    let big = dir.join("big.nlf");
+    std::fs::File::create(&big).unwrap().set_len(300 << 20).unwrap(); // sparse: no disk used
+    let big = big.display().to_string();
+    let o = nlf_capped(
+        200_000,
+        &["--json", "verify", "--trust", &path("demo/trust"), &big],
+        Stdio::null(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let err = &v["inputs"][0]["error"];
+    assert_eq!(err["kind"], "limit_exceeded");
+    assert!(err["message"].as_str().unwrap().contains("314572800"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A copy of testdata/demo to change.
+fn demo_copy(name: &str) -> std::path::PathBuf {
+    let dir = temp_dir(name);
+    for sub in ["licenses", "trust"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+        for entry in std::fs::read_dir(testdata().join("demo").join(sub)).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), dir.join(sub).join(entry.file_name())).unwrap();
+        }
+    }
+    std::fs::copy(testdata().join("demo/cluster.json"), dir.join("cluster.json")).unwrap();
+    dir
+}
+
+/// `status` holds the parse trees of about one large input at a time, as `verify` does, not of
+/// every input until one batch: twelve 1 MB NLFs with a large unknown member are judged within a
+/// 150 MB address space (they took 280 MB of resident memory when held together).
+#[test]
+fn status_memory_does_not_grow_with_the_number_of_inputs() {
+    let dir = demo_copy("fleet");
+    let nlf_text = std::fs::read_to_string(dir.join("licenses/fabricpool.nlf")).unwrap();
+    let inner = format!("[{}]", vec!["1"; 4000].join(","));
+    let big = format!("[{}]", vec![inner.as_str(); 130].join(","));
+    for i in 0..12 {
+        // An unknown member inside statusResp: kept (and signed over), so the NLF parses.
+        let doc = nlf_text.replacen("{\"keyId\"", &format!("{{\"x{i}\":{big},\"keyId\""), 1);
+        std::fs::write(dir.join(format!("licenses/big{i:02}.nlf")), doc).unwrap();
+    }
+    let d = dir.display().to_string();
+    let o = nlf_capped(150_000, &["status", "--now", "2026-11-25T12:00:00Z", &d], Stdio::null());
+    // The changed NLFs no longer verify (exit 1); the report is printed.
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(text(&o).matches("signature_invalid").count(), 12, "{}", text(&o));
+    assert!(text(&o).contains("Cluster democluster"), "{}", text(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A FIFO is refused at once (opening it would wait for a writer forever).
+#[test]
+fn a_fifo_argument_is_refused_not_waited_on() {
+    let dir = temp_dir("fifo");
+    let fifo = dir.join("pipe");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let f = fifo.display().to_string();
+    let o = Command::new("timeout")
+        .args(["10", env!("CARGO_BIN_EXE_nlf"), "inspect", &f])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("not a regular file"), "{}", text(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One unreadable file among the licenses is reported with the others judged, not the end of
+/// the report. (A link to /proc/self/mem: a regular file whose first byte cannot be read, even
+/// by root, for whom permissions would not do.)
+#[cfg(target_os = "linux")]
+#[test]
+fn status_reports_an_unreadable_license_file_and_judges_the_rest() {
+    let dir = demo_copy("unreadable");
+    std::os::unix::fs::symlink("/proc/self/mem", dir.join("licenses/zz-unreadable.nlf")).unwrap();
+    let d = dir.display().to_string();
+    let o = nlf(&["status", "--now", "2026-11-25T12:00:00Z", &d]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("zz-unreadable.nlf: UNREADABLE"), "{out}");
+    assert!(out.contains("Cluster democluster") && out.contains("partially-installed"), "{out}");
+    let o = nlf(&["status", "--json", "--now", "2026-11-25T12:00:00Z", &d]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["errors"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["errors"][0]["error"]["kind"], "io");
+    assert!(v["num_records"].as_u64().unwrap() > 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Trust files whose names are not UTF-8 keep distinct ids (their lossy names) instead of all
+/// becoming `key` and clashing.
+#[cfg(unix)]
+#[test]
+fn trust_files_with_non_utf8_names_do_not_clash() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = temp_dir("lossy");
+    let d = dir.display().to_string();
+    assert!(nlf(&["keygen", "--name", "one", "--out-dir", &d]).status.success());
+    assert!(nlf(&["keygen", "--name", "two", "--out-dir", &d]).status.success());
+    let trust = dir.join("trust");
+    std::fs::create_dir_all(&trust).unwrap();
+    for (name, raw) in [("one", &b"a\xff.pub.pem"[..]), ("two", &b"b\xfe.pub.pem"[..])] {
+        let target = trust.join(std::ffi::OsStr::from_bytes(raw));
+        std::fs::copy(dir.join(format!("{name}.pub.pem")), target).unwrap();
+    }
+    let o =
+        nlf(&["verify", "--trust", &trust.display().to_string(), &path("demo/licenses/keys.txt")]);
+    assert!(!text(&o).contains("already holds"), "{}", text(&o));
+    // No key secret is trusted, so the keys themselves are invalid: exit 1, not a usage error.
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The private key and the key secret are readable by their owner only.
+#[cfg(unix)]
+#[test]
+fn keygen_writes_private_material_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("modes");
+    let d = dir.display().to_string();
+    assert!(nlf(&["keygen", "--name", "v", "--out-dir", &d]).status.success());
+    assert!(nlf(&["keygen", "--secret", "--name", "v", "--out-dir", &d]).status.success());
+    let mode = |f: &str| std::fs::metadata(dir.join(f)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("v.key.pem"), 0o600);
+    assert_eq!(mode("v.secret.pem"), 0o600);
+    assert_eq!(mode("v.pub.pem") & 0o077 & !0o044, 0, "the public key need not be secret");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Text from a license cannot drive the terminal: control characters are shown escaped.
+#[test]
+fn control_characters_from_input_are_escaped_in_human_output() {
+    let nlf_text =
+        std::fs::read_to_string(testdata().join("demo/licenses/fabricpool.nlf")).unwrap();
+    let hostile = nlf_text.replacen(
+        "\"keyId\":\"vendor\"",
+        "\"keyId\":\"x\\r\\u001b[2K(verified by vendor)\\u0085\"",
+        1,
+    );
+    assert_ne!(hostile, nlf_text);
+    for args in [&["inspect", "-"][..], &["verify", "--trust", &path("demo/trust"), "-"][..]] {
+        let o = nlf_stdin(args, hostile.as_bytes());
+        let out = text(&o);
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\r') && !out.contains('\u{85}'),
+            "{out:?}"
+        );
+        assert!(out.contains("\\x1b[2K(verified by vendor)"), "{args:?}: {out}");
+    }
+    let o = nlf_stdin(&["inspect", "-"], hostile.as_bytes());
+    assert!(text(&o).contains("keyId x\\r\\x1b[2K(verified by vendor)\\u{85}"), "{}", text(&o));
+}
+
+/// A closed standard error (its reader gone) is not a panic either: exit 2 for a usage error.
+#[test]
+fn a_closed_stderr_is_not_a_panic() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = Command::new(env!("CARGO_BIN_EXE_nlf"))
+        .args(["verify", "--trust", &path("demo/trust"), "/no/such/file"])
+        .stderr(writer)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// `sign` says what to give instead of a whole NLF, and refuses a `--key-id` that contradicts
+/// the statusResp's `keyId`.
+#[test]
+fn sign_explains_whole_nlfs_and_refuses_a_contradicting_key_id() {
+    let key = path("issuer/vendor.key.pem");
+    let o = nlf(&["sign", "--key", &key, &path("demo/licenses/fabricpool.nlf")]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("bare statusResp"), "{}", text(&o));
+    let body = std::fs::read_to_string(testdata().join("src/fabricpool.json")).unwrap();
+    let with_id = body.replacen("{", "{\"keyId\": \"acme\",", 1);
+    let o = nlf_stdin(&["sign", "--key", &key, "--key-id", "vendor", "-"], with_id.as_bytes());
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("\"acme\"") && text(&o).contains("\"vendor\""), "{}", text(&o));
+    let o = nlf_stdin(&["sign", "--key", &key, "--key-id", "acme", "-"], with_id.as_bytes());
+    assert_eq!(o.status.code(), Some(0), "the same id: {}", text(&o));
+}
+
+/// `--now` takes a date (its midnight UTC) as well as RFC 3339.
+#[test]
+fn now_takes_a_date() {
+    let o = nlf(&["status", "--now", "2026-11-25", &path("demo")]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("at 2026-11-25T00:00:00Z"), "{}", text(&o));
+    let o = nlf(&["status", "--now", "2026-11-5", &path("demo")]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+/// `inspect`, `verify` and `status` write a moment one way: RFC 3339 UTC, as the report does;
+/// `verify` notes an expired license without making it invalid.
+#[test]
+fn expiry_is_written_one_way_and_verify_notes_expired_licenses() {
+    let cloud = path("demo/licenses/cloud-eval.nlf");
+    let o = nlf(&["inspect", &cloud]);
+    assert!(text(&o).contains("expires 2021-10-26T19:57:41Z"), "{}", text(&o));
+    let o = nlf(&["status", "--now", "2026-11-25T12:00:00Z", &path("demo")]);
+    assert!(text(&o).contains("expired at 2021-10-26T19:57:41Z"), "{}", text(&o));
+    let o = nlf(&["verify", "--trust", &path("demo/trust"), &cloud]);
+    assert_eq!(o.status.code(), Some(0), "the signature is good: {}", text(&o));
+    assert!(
+        text(&o).contains("(verified by vendor; expired at 2021-10-26T19:57:41Z)"),
+        "{}",
+        text(&o)
+    );
+    let o = nlf(&["verify", "--json", "--trust", &path("demo/trust"), &cloud]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["inputs"][0]["licenses"][0]["expired"], true);
+    // A key's last day is 2030-01-31; it expires at the following midnight.
+    let o = nlf(&[
+        "issue-key",
+        "--secret",
+        &path("issuer/vendor.secret.pem"),
+        "--package",
+        "NFS",
+        "--scope",
+        "node",
+        "--serial",
+        "4212426890",
+        "--expiry",
+        "2030-01-31",
+    ]);
+    let o = nlf_stdin(&["inspect", "-"], &o.stdout);
+    assert!(text(&o).contains("expires 2030-02-01T00:00:00Z"), "{}", text(&o));
+}
+
+/// issue-key: strict serial and expiry, the valid package names, the library's refusals with
+/// their code, and a warning for a key that is expired when issued.
+#[test]
+fn issue_key_is_strict_and_says_why() {
+    let secret = path("issuer/vendor.secret.pem");
+    let issue = |extra: &[&str]| {
+        let args = [&["issue-key", "--secret", &secret, "--scope", "node"][..], extra].concat();
+        nlf(&args)
+    };
+    let o = issue(&["--package", "NFS", "--serial", "0004212426890"]);
+    assert_eq!(o.status.code(), Some(2), "13 digits: {}", text(&o));
+    let o = issue(&["--package", "NFS", "--serial", "1-80-000011"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("NLF"), "{}", text(&o));
+    let o = issue(&["--package", "NFS", "--serial", "000000000042"]);
+    assert_eq!(o.status.code(), Some(0), "12 digits: {}", text(&o));
+    let o = issue(&["--package", "NFS", "--serial", "42", "--expiry", "2027-1-5"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("YYYY-MM-DD"), "{}", text(&o));
+    let o = issue(&["--package", "NoSuch", "--serial", "42"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("FabricPool") && text(&o).contains("SnapMirror_Cloud"),
+        "{}",
+        text(&o)
+    );
+    let o = issue(&["--package", "NFS", "--serial", "42", "--expiry", "2020-01-01"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("warning"), "{}", text(&o));
+    let o = issue(&["--json", "--package", "NFS", "--serial", "42", "--expiry", "2199-01-01"]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["code"], 1115117);
+    assert_eq!(v["kind"], "issue");
+}
+
+/// The status table's columns are as wide as their widest cell.
+#[test]
+fn status_table_columns_fit_long_names() {
+    let dir = demo_copy("wide");
+    let catalog = dir.join("catalog.json");
+    let name = "Very_Long_Package_Name_X";
+    let rest = name.to_lowercase();
+    std::fs::write(
+        &catalog,
+        format!("{{\"packages\": [{{\"name\": \"{name}\", \"rest_name\": \"{rest}\", \"description\": \"Long\"}}]}}"),
+    )
+    .unwrap();
+    let body = std::fs::read_to_string(testdata().join("src/fabricpool.json")).unwrap();
+    let body = body.replace("\"FabricPool\"", &format!("\"{name}\""));
+    let o = nlf_stdin(
+        &["sign", "--key", &path("issuer/vendor.key.pem"), "--key-id", "vendor", "-"],
+        body.as_bytes(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    std::fs::write(dir.join("licenses/long.nlf"), &o.stdout).unwrap();
+    let o = nlf(&[
+        "status",
+        "--catalog",
+        &catalog.display().to_string(),
+        "--now",
+        "2026-11-25T12:00:00Z",
+        &dir.display().to_string(),
+    ]);
+    let out = text(&o);
+    let header = out.lines().find(|l| l.starts_with("Status ")).expect("table header");
+    let column = header.find("Scope").unwrap();
+    let rows: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("----"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter(|l| !l.starts_with(' '))
+        .collect();
+    assert!(rows.iter().any(|r| r.contains(&rest)), "{out}");
+    for row in rows {
+        let scope = row.get(column..).unwrap_or_default();
+        assert!(
+            ["node ", "cluster ", "site "].iter().any(|w| scope.starts_with(w)),
+            "misaligned:\n{out}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// With --json every error is one object {"code", "kind", "message"} (code only where ONTAP has
+/// one), clap's included; no `null` anywhere.
+#[test]
+fn json_errors_have_one_shape_and_no_nulls() {
+    let o = nlf(&["--json", "verify", "--trust", &path("demo/trust"), "/no/such/file"]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["kind"], "io", "{v}");
+    assert!(v["message"].as_str().unwrap().contains("/no/such/file"));
+    assert!(v.get("code").is_none() && v.get("error").is_none(), "{v}");
+    let o = nlf(&["--json", "status", &path("demo/licenses")]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["kind"], "usage", "{v}");
+    for args in [&["verify", "--json", "--frobnicate"][..], &["--json", "frobnicate"][..]] {
+        let o = nlf(args);
+        assert_eq!(o.status.code(), Some(2));
+        let v: serde_json::Value =
+            serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+        assert_eq!(v["kind"], "usage", "{v}");
+        assert!(v["message"].as_str().unwrap().contains("frobnicate"), "{v}");
+    }
+    for args in [
+        &["--json", "inspect", &path("demo")][..],
+        &["--json", "verify", &path("demo")][..],
+        &["--json", "status", "--now", "2026-11-25", "--all", &path("demo")][..],
+        &["--json", "status", "--now", "2026-11-25", &path("demo"), &path("errors")][..],
+    ] {
+        let o = nlf(args);
+        assert!(!String::from_utf8_lossy(&o.stdout).contains("null"), "{args:?}: {}", text(&o));
+    }
 }

@@ -1,7 +1,8 @@
 //! The `nlf` command-line tool: a thin shell over the library.
 //!
 //! Exit status: 0 when every input is valid, 1 when any license is invalid, 2 for usage or I/O
-//! errors.
+//! errors (and refusals to issue). With `--json` every error, clap's included, is one JSON
+//! object `{"code", "kind", "message"}` (`code` only where ONTAP has one; never `null`).
 
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
@@ -18,8 +19,11 @@ mod status;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
+
+use crate::output::{print_json, write_stderr};
 
 #[derive(Parser)]
 #[command(
@@ -60,9 +64,9 @@ pub struct StatusArgs {
     /// A public key or key secret file, or a directory of them (repeatable).
     #[arg(long = "trust", value_name = "PATH")]
     pub trust: Vec<PathBuf>,
-    /// Judge at this time (RFC 3339) instead of now.
-    #[arg(long, value_name = "TIME")]
-    pub now: Option<String>,
+    /// Judge at this time (RFC 3339, or a date YYYY-MM-DD for its midnight UTC) instead of now.
+    #[arg(long, value_name = "TIME", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
     /// Tolerance around start and expiry times, in seconds (zero or more).
     #[arg(long, value_name = "SECONDS", default_value_t = 0, allow_negative_numbers = true)]
     pub leeway: i64,
@@ -127,12 +131,12 @@ pub struct IssueKeyArgs {
     /// node, cluster, site or demo.
     #[arg(long)]
     pub scope: String,
-    /// The serial number the key is bound to (up to 12 digits).
-    #[arg(long)]
+    /// The serial number the key is bound to: 1 to 12 digits.
+    #[arg(long, value_parser = parse_serial)]
     pub serial: u64,
     /// Last day of validity, YYYY-MM-DD.
-    #[arg(long)]
-    pub expiry: Option<chrono::NaiveDate>,
+    #[arg(long, value_parser = parse_day)]
+    pub expiry: Option<NaiveDate>,
     /// Mark the key as an evaluation license.
     #[arg(long)]
     pub evaluation: bool,
@@ -152,38 +156,82 @@ pub struct KeygenArgs {
     pub secret: bool,
 }
 
-/// A failure that is the user's or the file system's, not a license's: exit 2.
-pub struct UsageError(pub String);
+/// Why a command could not do its work: exit status 2.
+pub enum Failure {
+    /// The arguments are wrong (`"kind": "usage"`).
+    Usage(String),
+    /// A file could not be read or written (`"kind": "io"`).
+    Io(String),
+    /// The library refused, in the context named (a file, an option): printed with its code
+    /// and kind, as every library error is.
+    Library(String, nlf::Error),
+}
 
-impl From<std::io::Error> for UsageError {
+impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Self {
-        UsageError(e.to_string())
+        Failure::Io(e.to_string())
     }
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let json = cli.json;
-    match run(cli) {
-        Ok(all_valid) => {
-            if all_valid {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
+impl Failure {
+    fn print(&self, as_json: bool) {
+        match (self, as_json) {
+            (Failure::Usage(msg), true) => {
+                print_json(json!({"kind": "usage", "message": msg}), false)
+            }
+            (Failure::Io(msg), true) => print_json(json!({"kind": "io", "message": msg}), false),
+            (Failure::Library(at, e), true) => print_json(
+                json!({"code": e.code(), "kind": e.kind(), "message": format!("{at}: {e}")}),
+                false,
+            ),
+            (Failure::Usage(msg) | Failure::Io(msg), false) => write_stderr(&format!("nlf: {msg}")),
+            (Failure::Library(at, e), false) => {
+                write_stderr(&format!("nlf: {at}: [{} {}] {e}", e.code(), e.kind()))
             }
         }
-        Err(UsageError(msg)) => {
-            if json {
-                out!("{}", json!({"error": {"kind": "usage", "message": msg}}));
-            } else {
-                eprintln!("nlf: {msg}");
-            }
+    }
+}
+
+/// Whether `--json` is on the command line (before any `--`), for errors clap finds before
+/// the arguments are parsed.
+fn json_asked() -> bool {
+    std::env::args_os().skip(1).take_while(|a| a != "--").any(|a| a == "--json")
+}
+
+/// clap's error message without its `error:` prefix and usage lines, on one line.
+fn clap_message(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let text = text.split("\n\nUsage:").next().unwrap_or_default();
+    let text = text.trim().strip_prefix("error:").unwrap_or(text);
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() && json_asked() => {
+            print_json(json!({"kind": "usage", "message": clap_message(&e)}), false);
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            // Help and version on standard output, errors on standard error; a closed one is
+            // not a panic.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    let json = cli.json;
+    match run(cli) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(failure) => {
+            failure.print(json);
             ExitCode::from(2)
         }
     }
 }
 
-fn run(cli: Cli) -> Result<bool, UsageError> {
+fn run(cli: Cli) -> Result<bool, Failure> {
     match cli.command {
         Command::Status(args) => status::run(args, cli.json),
         Command::Inspect(args) => report::inspect(args, cli.json),
@@ -192,4 +240,54 @@ fn run(cli: Cli) -> Result<bool, UsageError> {
         Command::IssueKey(args) => issue_key::run(args, cli.json),
         Command::Keygen(args) => keygen::run(args, cli.json),
     }
+}
+
+/// `--now`: RFC 3339, or a date for its midnight UTC.
+fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    match parse_day(text) {
+        Ok(day) => Ok(day.and_time(chrono::NaiveTime::MIN).and_utc()),
+        Err(_) => Err(
+            "expected RFC 3339, like 2026-11-25T12:00:00Z, or a date YYYY-MM-DD (its midnight UTC)"
+                .into(),
+        ),
+    }
+}
+
+/// A calendar day written exactly `YYYY-MM-DD` (two-digit month and day), as docs/key28.md
+/// writes expiry dates.
+fn parse_day(text: &str) -> Result<NaiveDate, String> {
+    let shape = text.len() == 10
+        && text.bytes().enumerate().all(|(i, c)| match i {
+            4 | 7 => c == b'-',
+            _ => c.is_ascii_digit(),
+        });
+    if !shape {
+        return Err("expected YYYY-MM-DD with a two-digit month and day, like 2027-01-05".into());
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| format!("{e}: no such day"))
+}
+
+/// A serial number a 28-character key can carry: 1 to 12 ASCII digits.
+fn parse_serial(text: &str) -> Result<u64, String> {
+    let digits = text.bytes().all(|c| c.is_ascii_digit());
+    if !text.is_empty() && text.bytes().all(|c| c.is_ascii_digit() || c == b'-') && !digits {
+        return Err("an ONTAP-style serial number (like 1-80-000011) cannot be carried by a \
+                    28-character key, which holds a number of 1 to 12 digits; license such a \
+                    system with an NLF (nlf sign)"
+            .into());
+    }
+    if text.is_empty() || text.len() > 12 || !digits {
+        return Err("expected 1 to 12 ASCII digits (a 28-character key holds a serial number \
+                    below 10^12)"
+            .into());
+    }
+    text.parse().map_err(|e| format!("{e}"))
+}
+
+/// The system clock (chrono is built without its clock feature: the library never reads it).
+pub fn now() -> DateTime<Utc> {
+    DateTime::<Utc>::from(std::time::SystemTime::now())
 }

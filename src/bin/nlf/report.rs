@@ -2,24 +2,38 @@
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
 use nlf::{Found, Keyring, License, Limits};
 use serde_json::{json, Value};
 
-use crate::io::{build_keyring, expand_inputs, read_bytes};
-use crate::output::{error_json, print_error};
-use crate::{InspectArgs, UsageError, VerifyArgs};
+use crate::io::{build_keyring, expand_inputs, read_bytes, ReadError};
+use crate::output::{error_json, moment, print_error, print_json};
+use crate::{Failure, InspectArgs, VerifyArgs};
 
 /// `nlf inspect`: show the licenses without checking signatures.
-pub fn inspect(args: InspectArgs, as_json: bool) -> Result<bool, UsageError> {
+pub fn inspect(args: InspectArgs, as_json: bool) -> Result<bool, Failure> {
     report(&expand_inputs(&args.inputs)?.files, None, &Limits::default(), as_json)
 }
 
-/// `nlf verify`: verify the licenses against the trusted keys.
-pub fn verify(args: VerifyArgs, as_json: bool) -> Result<bool, UsageError> {
+/// `nlf verify`: verify the licenses against the trusted keys. The exit status is about the
+/// signatures: an expired license that verifies is valid, with a note that it has expired.
+pub fn verify(args: VerifyArgs, as_json: bool) -> Result<bool, Failure> {
     let VerifyArgs { trust, inputs } = args;
     let found = expand_inputs(&inputs)?;
     let keyring = build_keyring(trust.into_iter().chain(found.trust).collect())?;
     report(&found.files, Some(&keyring), &Limits::default(), as_json)
+}
+
+/// When a license stops being valid: an NLF's `expiryDate`, or the midnight (UTC) after a
+/// key's last day, as compliance reports it.
+fn expiry(license: &License<'_>) -> Option<DateTime<Utc>> {
+    match license {
+        License::Key(k) => k
+            .expiry()
+            .and_then(|d| d.checked_add_days(chrono::Days::new(1)))
+            .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc()),
+        License::Nlf(n) => n.expiry().map(|t| t.with_timezone(&Utc)),
+    }
 }
 
 fn describe(license: &License<'_>) -> Value {
@@ -30,7 +44,8 @@ fn describe(license: &License<'_>) -> Value {
             "package": k.package(),
             "scope": k.scope().as_str(),
             "serial_number": k.serial_number().to_string(),
-            "expiry": k.expiry().map(|d| d.to_string()),
+            "last_day": k.expiry().map(|d| d.to_string()),
+            "expiry": expiry(license).map(moment),
             "evaluation": k.evaluation(),
         }),
         License::Nlf(n) => json!({
@@ -42,20 +57,20 @@ fn describe(license: &License<'_>) -> Value {
             "host_id": n.host_id(),
             "capacity_bytes": n.capacity_bytes(),
             "evaluation": n.evaluation(),
-            "start": n.start().map(|d| d.to_rfc3339()),
-            "expiry": n.expiry().map(|d| d.to_rfc3339()),
+            "start": n.start().map(|d| moment(d.with_timezone(&Utc))),
+            "expiry": expiry(license).map(moment),
             "key_id": n.key_id(),
         }),
     }
 }
 
 fn human(license: &License<'_>) -> String {
+    let expires = expiry(license).map(|t| format!(" expires {}", moment(t))).unwrap_or_default();
     match license {
         License::Key(k) => {
-            let expiry = k.expiry().map(|d| format!(" expires {d}")).unwrap_or_default();
             let eval = if k.evaluation() { " evaluation" } else { "" };
             format!(
-                "key {} {} {} serial {}{expiry}{eval}",
+                "key {} {} {} serial {}{expires}{eval}",
                 k.as_str(),
                 k.package(),
                 k.scope(),
@@ -78,11 +93,12 @@ fn human(license: &License<'_>) -> String {
             if let Some(t) = n.capacity_tib() {
                 s.push_str(&format!(" capacity {t} TiB"));
             }
-            if let Some(e) = n.expiry() {
-                s.push_str(&format!(" expires {}", e.to_rfc3339()));
-            }
+            s.push_str(&expires);
             if n.evaluation() {
                 s.push_str(" evaluation");
+            }
+            if let Some(id) = n.key_id() {
+                s.push_str(&format!(" keyId {id}"));
             }
             s
         }
@@ -95,15 +111,21 @@ fn report(
     keyring: Option<&Keyring>,
     limits: &Limits,
     as_json: bool,
-) -> Result<bool, UsageError> {
+) -> Result<bool, Failure> {
+    let now = crate::now();
     let mut all_valid = true;
     let mut out = Vec::new();
     for file in files {
         let path = file.display().to_string();
-        let bytes = read_bytes(file)?;
-        let found = match nlf::read(&bytes, limits) {
-            Ok(found) => found,
-            Err(e) => {
+        // One input at a time: its bytes and parse tree are gone before the next is read.
+        let found = read_bytes(file, limits.max_size).map(|bytes| {
+            nlf::read(&bytes, limits).map(|found| {
+                found.into_iter().map(|f| describe_found(f, keyring, now)).collect::<Vec<_>>()
+            })
+        });
+        let found = match found {
+            Ok(Ok(found)) => found,
+            Ok(Err(e)) | Err(ReadError::TooLarge(e)) => {
                 all_valid = false;
                 if as_json {
                     out.push(json!({"path": path, "error": error_json(&e)}));
@@ -112,51 +134,18 @@ fn report(
                 }
                 continue;
             }
+            Err(e @ ReadError::Io(_)) => return Err(e.into_failure(file)),
         };
         let mut items = Vec::new();
         if !as_json {
             out!("{path}:");
         }
-        for Found { form, index, offset, license } in found {
-            let result = license.and_then(|u| match keyring {
-                Some(k) => k.verify(u).map(|v| (Some(v.signer().to_owned()), v.into_inner())),
-                None => Ok((None, u.insecure_into_inner())),
-            });
-            match result {
-                Ok((signer, license)) => {
-                    if as_json {
-                        let proof = match &signer {
-                            Some(s) => json!({"verified_by": s}),
-                            None => json!({"verified": false}),
-                        };
-                        let mut v = json!({"index": index, "form": form.as_str(), "offset": offset,
-                            "valid": true, "license": describe(&license)});
-                        if let (Some(obj), Value::Object(extra)) = (v.as_object_mut(), proof) {
-                            obj.extend(extra);
-                        }
-                        items.push(v);
-                    } else {
-                        let proof = match &signer {
-                            Some(s) => format!("verified by {s}"),
-                            None => "not verified".to_owned(),
-                        };
-                        out!("  #{index} {}: {} ({proof})", form.as_str(), human(&license));
-                    }
-                }
-                Err(e) => {
-                    all_valid = false;
-                    if as_json {
-                        items.push(json!({"index": index, "form": form.as_str(), "offset": offset,
-                            "valid": false, "error": error_json(&e)}));
-                    } else {
-                        out!(
-                            "  #{index} {} at byte {offset}: INVALID [{} {}] {e}",
-                            form.as_str(),
-                            e.code(),
-                            e.kind()
-                        );
-                    }
-                }
+        for item in found {
+            all_valid &= item.valid;
+            if as_json {
+                items.push(item.json);
+            } else {
+                out!("{}", item.text);
             }
         }
         if as_json {
@@ -164,11 +153,61 @@ fn report(
         }
     }
     if as_json {
-        out!(
-            "{}",
-            serde_json::to_string_pretty(&json!({"inputs": out, "valid": all_valid}))
-                .unwrap_or_default()
-        );
+        print_json(json!({"inputs": out, "valid": all_valid}), true);
     }
     Ok(all_valid)
+}
+
+/// One license's verdict, as JSON and as a line of text.
+struct Described {
+    valid: bool,
+    json: Value,
+    text: String,
+}
+
+fn describe_found(
+    Found { form, index, offset, license }: Found<'_>,
+    keyring: Option<&Keyring>,
+    now: DateTime<Utc>,
+) -> Described {
+    let result = license.and_then(|u| match keyring {
+        Some(k) => k.verify(u).map(|v| (Some(v.signer().to_owned()), v.into_inner())),
+        None => Ok((None, u.insecure_into_inner())),
+    });
+    match result {
+        Ok((signer, license)) => {
+            let expired_at = expiry(&license).filter(|&t| t <= now);
+            let mut json = json!({"index": index, "form": form.as_str(), "offset": offset,
+                "valid": true, "license": describe(&license)});
+            if let Some(obj) = json.as_object_mut() {
+                match &signer {
+                    Some(s) => obj.insert("verified_by".into(), json!(s)),
+                    None => obj.insert("verified".into(), json!(false)),
+                };
+                if expiry(&license).is_some() {
+                    obj.insert("expired".into(), json!(expired_at.is_some()));
+                }
+            }
+            let mut proof = match &signer {
+                Some(s) => format!("verified by {s}"),
+                None => "not verified".to_owned(),
+            };
+            if let Some(t) = expired_at {
+                proof.push_str(&format!("; expired at {}", moment(t)));
+            }
+            let text = format!("  #{index} {}: {} ({proof})", form.as_str(), human(&license));
+            Described { valid: true, json, text }
+        }
+        Err(e) => Described {
+            valid: false,
+            json: json!({"index": index, "form": form.as_str(), "offset": offset,
+                "valid": false, "error": error_json(&e)}),
+            text: format!(
+                "  #{index} {} at byte {offset}: INVALID [{} {}] {e}",
+                form.as_str(),
+                e.code(),
+                e.kind()
+            ),
+        },
+    }
 }

@@ -2,40 +2,35 @@
 
 use std::path::{Path, PathBuf};
 
-use nlf::{Error, Keyring, Limits};
+use nlf::{Error, FeatureLicense, Keyring, Limits, Unverified};
 use serde_json::{json, Value};
 
-use crate::io::{build_keyring, expand_inputs, read_bytes, read_text};
-use crate::output::{error_json, print_error};
-use crate::{StatusArgs, UsageError};
+use crate::io::{build_keyring, expand_inputs, read_bytes, read_text, ReadError};
+use crate::output::{error_json, moment, print_json};
+use crate::{Failure, StatusArgs};
 
 /// Check the arguments, read the cluster state, trust and catalog, and judge.
-pub fn run(args: StatusArgs, as_json: bool) -> Result<bool, UsageError> {
+pub fn run(args: StatusArgs, as_json: bool) -> Result<bool, Failure> {
     let StatusArgs { cluster, trust, now, leeway, all, catalog, unverified, inputs } = args;
     let found = expand_inputs(&inputs)?;
     let cluster_path = cluster.or(found.cluster).ok_or_else(|| {
-        UsageError(
+        Failure::Usage(
             "status needs --cluster FILE or a directory with licenses/ and cluster.json".into(),
         )
     })?;
-    let cluster: nlf::ClusterState = serde_json::from_str(&read_text(&cluster_path)?)
-        .map_err(|e| UsageError(format!("{}: not a cluster state: {e}", cluster_path.display())))?;
+    let cluster: nlf::ClusterState =
+        serde_json::from_str(&read_text(&cluster_path)?).map_err(|e| {
+            Failure::Usage(format!("{}: not a cluster state: {e}", cluster_path.display()))
+        })?;
     // Without proof nothing is checked, so no trust is needed.
     let trust: Vec<PathBuf> = trust.into_iter().chain(found.trust).collect();
-    let keyring = if unverified { nlf::Keyring::new() } else { build_keyring(trust)? };
+    let keyring = if unverified { Keyring::new() } else { build_keyring(trust)? };
     let mut cat = nlf::Catalog::builtin();
     if let Some(path) = catalog {
         cat.extend_from_json(&read_text(&path)?)
-            .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+            .map_err(|e| Failure::Library(path.display().to_string(), e))?;
     }
-    let now = match now {
-        Some(t) => chrono::DateTime::parse_from_rfc3339(&t)
-            .map_err(|e| {
-                UsageError(format!("--now {t}: {e} (expected RFC 3339, like 2026-11-25T12:00:00Z)"))
-            })?
-            .with_timezone(&chrono::Utc),
-        None => chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()),
-    };
+    let now = now.unwrap_or_else(crate::now);
     // The cluster state is not a license, also when it sits among the license files.
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
@@ -43,16 +38,27 @@ pub fn run(args: StatusArgs, as_json: bool) -> Result<bool, UsageError> {
     };
     let files: Vec<PathBuf> = found.files.into_iter().filter(|f| !same(f, &cluster_path)).collect();
     let leeway = chrono::TimeDelta::try_seconds(leeway).ok_or_else(|| {
-        UsageError(format!("--leeway {leeway}: at most {} seconds", i64::MAX / 1000))
+        Failure::Usage(format!("--leeway {leeway}: at most {} seconds", i64::MAX / 1000))
     })?;
     let mut policy = nlf::Policy::default()
         .with_leeway(leeway)
-        .map_err(|e| UsageError(format!("--leeway: {e}")))?;
+        .map_err(|e| Failure::Usage(format!("--leeway: {e}")))?;
     if all {
         policy = policy.including_unlicensed();
     }
+
     let proof = if unverified { Proof::Unchecked } else { Proof::Keyring(&keyring) };
-    status(&files, proof, &cluster, now, &policy, &cat, as_json)
+    let (licenses, errors) = read_and_verify(&files, proof, &cat);
+    let assessment = match licenses {
+        Features::Verified(l) => nlf::evaluate(&l, &cluster, now, &policy, &cat),
+        Features::Unchecked(l) => nlf::evaluate_unverified(&l, &cluster, now, &policy, &cat),
+    };
+    if as_json {
+        print_json_report(&assessment, &errors);
+    } else {
+        print_table(&assessment, &errors, &cluster, now);
+    }
+    Ok(errors.is_empty())
 }
 
 /// How the licenses are proven before they are judged.
@@ -64,35 +70,107 @@ enum Proof<'k> {
     Unchecked,
 }
 
-fn status(
+/// The feature licenses to judge, of the kind the proof gives (the types keep them apart).
+enum Features {
+    Verified(Vec<FeatureLicense>),
+    Unchecked(Vec<Unverified<FeatureLicense>>),
+}
+
+/// An input, or a license in it, that gives no license: listed with the report.
+struct InputError {
+    /// The input's position among the files, then the license's in the input: the listing order.
+    file: usize,
+    index: Option<usize>,
+    path: String,
+    problem: Problem,
+}
+
+enum Problem {
+    /// Refused by the library (unreadable form, limit, signature, …).
+    Invalid(Error),
+    /// The file system refused to give the bytes.
+    Unreadable(String),
+}
+
+/// Input bytes whose licenses are verified together, at most: about one input at the largest
+/// `Limits::max_size` allows, so that the parse trees held for one batch cost no more than
+/// `nlf verify` of one such input (a tree takes up to 80 bytes per input byte).
+const BATCH_BYTES: usize = 1 << 20;
+
+/// Read every file, verify its licenses (in batches of files up to [`BATCH_BYTES`], one batch
+/// equation each) and expand them into feature licenses. A file that cannot be read, or a
+/// license that is invalid, becomes an [`InputError`]; the rest are judged.
+fn read_and_verify(
     files: &[PathBuf],
     proof: Proof<'_>,
-    cluster: &nlf::ClusterState,
-    now: chrono::DateTime<chrono::Utc>,
-    policy: &nlf::Policy,
     catalog: &nlf::Catalog,
-    as_json: bool,
-) -> Result<bool, UsageError> {
+) -> (Features, Vec<InputError>) {
     let limits = Limits::default();
-    let contents: Vec<(String, Vec<u8>)> = files
-        .iter()
-        .map(|f| Ok((f.display().to_string(), read_bytes(f)?)))
-        .collect::<Result<_, UsageError>>()?;
-    // Errors as (file number, license index, path, error), listed in input order at the end.
+    let mut licenses = match proof {
+        Proof::Keyring(_) => Features::Verified(Vec::new()),
+        Proof::Unchecked => Features::Unchecked(Vec::new()),
+    };
     let mut errors = Vec::new();
+    // (file number, path, bytes) of the files waiting for the next batch.
+    let mut batch: Vec<(usize, String, Vec<u8>)> = Vec::new();
+    let mut batch_bytes = 0;
+    for (file, f) in files.iter().enumerate() {
+        let path = f.display().to_string();
+        match read_bytes(f, limits.max_size) {
+            Ok(bytes) => {
+                if batch_bytes + bytes.len() > BATCH_BYTES {
+                    verify_batch(&batch, proof, catalog, &limits, &mut licenses, &mut errors);
+                    batch.clear();
+                    batch_bytes = 0;
+                }
+                batch_bytes += bytes.len();
+                batch.push((file, path, bytes));
+            }
+            Err(ReadError::TooLarge(e)) => {
+                errors.push(InputError { file, index: None, path, problem: Problem::Invalid(e) })
+            }
+            Err(ReadError::Io(reason)) => errors.push(InputError {
+                file,
+                index: None,
+                path,
+                problem: Problem::Unreadable(reason),
+            }),
+        }
+    }
+    verify_batch(&batch, proof, catalog, &limits, &mut licenses, &mut errors);
+    errors.sort_by_key(|e| (e.file, e.index));
+    (licenses, errors)
+}
+
+/// Parse the files of one batch, verify their licenses together and expand the valid ones; the
+/// parse trees are gone when it returns.
+fn verify_batch(
+    batch: &[(usize, String, Vec<u8>)],
+    proof: Proof<'_>,
+    catalog: &nlf::Catalog,
+    limits: &Limits,
+    licenses: &mut Features,
+    errors: &mut Vec<InputError>,
+) {
     let mut places = Vec::new();
-    let mut found_licenses = Vec::new();
-    for (n, (path, bytes)) in contents.iter().enumerate() {
-        match nlf::read(bytes, &limits) {
-            Err(e) => errors.push((n, None, path, e)),
+    let mut unverified = Vec::new();
+    for (file, path, bytes) in batch {
+        let error = |index, e| InputError {
+            file: *file,
+            index,
+            path: path.clone(),
+            problem: Problem::Invalid(e),
+        };
+        match nlf::read(bytes, limits) {
+            Err(e) => errors.push(error(None, e)),
             Ok(found) => {
                 for f in found {
                     match f.license {
                         Ok(u) => {
-                            places.push((n, f.index, path));
-                            found_licenses.push(u);
+                            places.push((*file, f.index, path));
+                            unverified.push(u);
                         }
-                        Err(e) => errors.push((n, Some(f.index), path, e)),
+                        Err(e) => errors.push(error(Some(f.index), e)),
                     }
                 }
             }
@@ -101,12 +179,10 @@ fn status(
     // Each feature license names its input (`path#index`), which findings about repeated or
     // replaced licenses quote.
     let label = |path: &str, index: usize| format!("{path}#{index}");
-    let assessment = match proof {
-        Proof::Keyring(keyring) => {
-            // A fleet's licenses are checked together (one batch equation for the NLFs).
-            let mut licenses = Vec::new();
-            for ((n, index, path), result) in
-                places.into_iter().zip(keyring.verify_batch(found_licenses))
+    match (proof, licenses) {
+        (Proof::Keyring(keyring), Features::Verified(licenses)) => {
+            for ((file, index, path), result) in
+                places.into_iter().zip(keyring.verify_batch(unverified))
             {
                 match result {
                     Ok(v) => licenses.extend(
@@ -114,37 +190,31 @@ fn status(
                             .into_iter()
                             .map(|f| f.from_input(label(path, index))),
                     ),
-                    Err(e) => errors.push((n, Some(index), path, e)),
+                    Err(e) => errors.push(InputError {
+                        file,
+                        index: Some(index),
+                        path: path.clone(),
+                        problem: Problem::Invalid(e),
+                    }),
                 }
             }
-            nlf::evaluate(&licenses, cluster, now, policy, catalog)
         }
-        Proof::Unchecked => {
-            let mut licenses = Vec::new();
-            for ((_, index, path), license) in places.into_iter().zip(&found_licenses) {
+        (_, Features::Unchecked(licenses)) => {
+            for ((_, index, path), license) in places.into_iter().zip(&unverified) {
                 licenses.extend(
                     nlf::expand_unverified(license, catalog)
                         .into_iter()
                         .map(|f| f.from_input(label(path, index))),
                 );
             }
-            nlf::evaluate_unverified(&licenses, cluster, now, policy, catalog)
         }
-    };
-    errors.sort_by_key(|&(n, index, ..)| (n, index));
-    let errors: Vec<(&String, Option<usize>, Error)> =
-        errors.into_iter().map(|(_, index, path, e)| (path, index, e)).collect();
-    if as_json {
-        print_json(&assessment, &errors);
-    } else {
-        print_table(&assessment, &errors, cluster, now);
+        (Proof::Unchecked, Features::Verified(_)) => {}
     }
-    Ok(errors.is_empty())
 }
 
-/// The REST-shaped report with `findings`, `packages` (show-status words), `errors` and
-/// `signatures_checked` beside `records`. Absent values are omitted, never `null`.
-fn print_json(assessment: &nlf::Assessment, errors: &[(&String, Option<usize>, Error)]) {
+/// The REST-shaped report with `packages` (show-status words), `findings`, `errors` and
+/// `signatures_checked` beside `records`.
+fn print_json_report(assessment: &nlf::Assessment, errors: &[InputError]) {
     let mut v = serde_json::to_value(&assessment.report).unwrap_or_default();
     if !assessment.signatures_checked {
         // Without checked signatures every record says so.
@@ -159,47 +229,53 @@ fn print_json(assessment: &nlf::Assessment, errors: &[(&String, Option<usize>, E
         obj.insert("findings".into(), json!(assessment.findings));
         let errs: Vec<Value> = errors
             .iter()
-            .map(|(p, i, e)| {
-                let mut item = json!({"path": p, "error": error_json(e)});
-                if let (Some(i), Some(o)) = (i, item.as_object_mut()) {
-                    o.insert("index".into(), json!(i));
-                }
-                item
+            .map(|e| {
+                let error = match &e.problem {
+                    Problem::Invalid(e) => error_json(e),
+                    Problem::Unreadable(reason) => json!({"kind": "io", "message": reason}),
+                };
+                json!({"path": e.path, "index": e.index, "error": error})
             })
             .collect();
         obj.insert("errors".into(), json!(errs));
         obj.insert("signatures_checked".into(), json!(assessment.signatures_checked));
     }
-    out!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    print_json(v, true);
 }
 
-/// A table like `system license show-status`: one row per judged package, its findings under
-/// it, column widths fitted to the longest value.
+/// The input errors, then the table ONTAP's `system license show-status` prints, then the
+/// findings about packages the table does not list.
 fn print_table(
     assessment: &nlf::Assessment,
-    errors: &[(&String, Option<usize>, Error)],
+    errors: &[InputError],
     cluster: &nlf::ClusterState,
     now: chrono::DateTime<chrono::Utc>,
 ) {
-    for (path, index, e) in errors {
-        let at = index.map(|i| format!(" #{i}")).unwrap_or_default();
-        print_error(&format!("{path}{at}"), e, false);
+    for e in errors {
+        let at = e.index.map(|i| format!(" #{i}")).unwrap_or_default();
+        match &e.problem {
+            Problem::Invalid(err) => {
+                out!("{}{at}: INVALID [{} {}] {err}", e.path, err.code(), err.kind())
+            }
+            Problem::Unreadable(reason) => out!("{}{at}: UNREADABLE [io] {reason}", e.path),
+        }
     }
     if !errors.is_empty() {
         out!();
-    }
-    if !assessment.signatures_checked {
-        out!("WARNING: SIGNATURES NOT CHECKED (--unverified): these verdicts say what the licenses claim; anyone could have written them.");
     }
     out!(
         "Cluster {} (serial {}), {} node(s), at {}",
         cluster.name,
         cluster.serial_number,
         cluster.nodes.len(),
-        now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        moment(now)
     );
     out!();
-    // Without checked signatures every row says so.
+    // Without checked signatures the header and every row say so.
+    if !assessment.signatures_checked {
+        out!("WARNING: SIGNATURES NOT CHECKED (--unverified): these verdicts say what the licenses claim; anyone could have written them.");
+        out!();
+    }
     let unchecked = if assessment.signatures_checked { "" } else { " (unchecked)" };
     let rows: Vec<[String; 4]> = assessment
         .packages
@@ -212,28 +288,35 @@ fn print_table(
             [format!("{}{unchecked}", p.status), p.name.clone(), p.scope.as_str().to_owned(), ent]
         })
         .collect();
-    let header = ["Status", "License", "Scope", "Entitlement"];
-    let mut width = header.map(str::len);
+    // Columns as wide as ONTAP's, or as their widest cell.
+    let mut w = [20, 18, 14, 28];
     for row in &rows {
-        for (w, cell) in width.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+        for (width, cell) in w.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
         }
     }
-    let line = |cells: [&str; 4], detail: &str| {
-        let [a, b, c, d] = cells;
-        let [wa, wb, wc, wd] = width;
-        out!("{a:<wa$}  {b:<wb$}  {c:<wc$}  {d:<wd$}  {detail}");
-    };
-    line(header, "Detailed Status");
-    let [da, db, dc, dd] = width.map(|w| "-".repeat(w));
-    line([&da, &db, &dc, &dd], &"-".repeat(40));
-    for (p, row) in assessment.packages.iter().zip(&rows) {
+    let [w0, w1, w2, w3] = w;
+    out!(
+        "{:<w0$} {:<w1$} {:<w2$} {:<w3$} Detailed Status",
+        "Status",
+        "License",
+        "Scope",
+        "Entitlement"
+    );
+    out!(
+        "{:<w0$} {:<w1$} {:<w2$} {:<w3$} {}",
+        "-".repeat(w0),
+        "-".repeat(w1),
+        "-".repeat(w2),
+        "-".repeat(w3),
+        "-".repeat(40)
+    );
+    for (p, [word, name, scope, ent]) in assessment.packages.iter().zip(&rows) {
         let mut details = assessment.findings.iter().filter(|f| f.package == p.name);
         let first = details.next().map_or_else(|| "-".into(), |f| f.kind.to_string());
-        let [a, b, c, d] = row;
-        line([a, b, c, d], &first);
+        out!("{word:<w0$} {name:<w1$} {scope:<w2$} {ent:<w3$} {first}");
         for f in details {
-            line(["", "", "", ""], &f.kind.to_string());
+            out!("{:<w0$} {:<w1$} {:<w2$} {:<w3$} {}", "", "", "", "", f.kind);
         }
     }
     // Findings about packages the table does not list (usage of a package without a license,
