@@ -41,7 +41,9 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// The nesting depth that no setting can exceed: it bounds the parser's stack use.
+    /// The nesting depth that no setting can exceed. Reading, canonicalizing and verifying keep
+    /// their own stacks on the heap, so input within it needs no more thread stack than flat
+    /// input (tests/hostile.rs runs them at this depth on a 64 KiB thread).
     pub const HARD_MAX_DEPTH: usize = 128;
 
     pub(crate) fn depth(&self) -> usize {
