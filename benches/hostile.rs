@@ -72,6 +72,7 @@ fn raised() -> Limits {
         max_members: 1 << 20,
         max_packages: 1 << 20,
         max_documents: 1 << 20,
+        ..Limits::default()
     }
 }
 

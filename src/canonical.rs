@@ -8,16 +8,17 @@
 //! Why hand-written: a general-purpose canonicaliser (`serde_jcs`) takes 22.7 µs on a 1 KB
 //! document, seven times the borrowed parse and the slowest non-crypto step of a verification
 //! (`research/baseline.md`). This module writes straight from the reader's borrowed [`Value`]
-//! into one output buffer: objects are sorted through a small array of references on the stack
-//! (no allocation up to [`STACK_MEMBERS`] members), member names are compared byte by byte with a
+//! into one output buffer: objects are sorted through one shared array of references (two
+//! allocations per call, whatever the value), member names are compared byte by byte with a
 //! one-byte correction for the only place where UTF-8 order and UTF-16 order disagree, unescaped
 //! runs of strings are copied in bulk, and integers skip floating-point formatting.
 //!
 //! Policy: writing is infallible. A [`Value`] read by [`crate::json`] holds only finite numbers,
 //! valid UTF-8 strings and unique member names, which is the I-JSON subset JCS requires. (A value
 //! built by hand with a non-finite number is written as `null`, as ECMAScript's `JSON.stringify`
-//! does; with duplicate names, both members are written.) Recursion follows the value's own
-//! nesting, which the reader bounds at [`Limits::HARD_MAX_DEPTH`](crate::Limits::HARD_MAX_DEPTH).
+//! does; with duplicate names, both members are written.) The writer keeps its own stack of open
+//! containers instead of recursing, so the machine stack it uses does not depend on the value's
+//! nesting: a service may canonicalize on a small thread stack.
 //!
 //! ```
 //! let doc = nlf::json::parse(r#"{ "b": [1.0, "\u20ac"], "a": 1e21 }"#, &nlf::Limits::default())?;
@@ -28,33 +29,12 @@
 use std::cmp::Ordering;
 use std::fmt::Write as _;
 
-use crate::json::{Member, Value};
-
-/// Objects with at most this many members are sorted without allocating.
-pub const STACK_MEMBERS: usize = 32;
+use crate::json::{Node, Value};
 
 /// Append the canonical (RFC 8785) UTF-8 bytes of `value` to `out`.
 pub fn write_canonical(value: &Value<'_>, out: &mut Vec<u8>) {
-    match value {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(true) => out.extend_from_slice(b"true"),
-        Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(v) => write_number(*v, out),
-        Value::String(s) => write_string(s, out),
-        Value::Array(items) => {
-            out.push(b'[');
-            let mut first = true;
-            for item in items {
-                if !first {
-                    out.push(b',');
-                }
-                first = false;
-                write_canonical(&item.value, out);
-            }
-            out.push(b']');
-        }
-        Value::Object(members) => write_object(members, out),
-    }
+    let mut writer = Writer { open: Vec::new(), names: Vec::new() };
+    writer.write(value, out);
 }
 
 /// The canonical (RFC 8785) UTF-8 bytes of `value`.
@@ -65,43 +45,95 @@ pub fn to_canonical(value: &Value<'_>) -> Vec<u8> {
     out
 }
 
-fn write_object(members: &[Member<'_>], out: &mut Vec<u8>) {
-    let Some(first) = members.first() else {
-        out.extend_from_slice(b"{}");
-        return;
-    };
-    // Names as `&str` once, so comparisons don't go through `Cow` again and again.
-    fn entry<'m, 'a>(m: &'m Member<'a>) -> (&'m str, &'m Value<'a>) {
-        (&m.name, &m.value.value)
-    }
-    let mut on_stack = [entry(first); STACK_MEMBERS];
-    let mut on_heap = Vec::new();
-    let order: &mut [(&str, &Value<'_>)] = match on_stack.get_mut(..members.len()) {
-        Some(slots) => {
-            for (slot, m) in slots.iter_mut().zip(members) {
-                *slot = entry(m);
+/// A container being written: one frame of the writer's explicit stack.
+enum Frame<'v, 'a> {
+    /// The elements not yet written, and whether one was written.
+    Array { rest: std::slice::Iter<'v, Node<'a>>, first: bool },
+    /// The object's members are `names[start..]` in canonical order; `next` is the next one.
+    Object { start: usize, next: usize },
+}
+
+/// Writes a value with an explicit stack instead of recursion, so the machine stack used does
+/// not grow with the value's nesting. The sorted members of every open object sit on one shared
+/// stack of references (`names`), which holds no more than the members of the objects being
+/// written.
+struct Writer<'v, 'a> {
+    open: Vec<Frame<'v, 'a>>,
+    names: Vec<(&'v str, &'v Value<'a>)>,
+}
+
+impl<'v, 'a> Writer<'v, 'a> {
+    fn write(&mut self, value: &'v Value<'a>, out: &mut Vec<u8>) {
+        let mut next = Some(value);
+        loop {
+            if let Some(value) = next.take() {
+                self.start(value, out);
             }
-            slots
+            let Some(frame) = self.open.last_mut() else { return };
+            match frame {
+                Frame::Array { rest, first } => match rest.next() {
+                    Some(item) => {
+                        if !*first {
+                            out.push(b',');
+                        }
+                        *first = false;
+                        next = Some(&item.value);
+                    }
+                    None => {
+                        out.push(b']');
+                        self.open.pop();
+                    }
+                },
+                Frame::Object { start, next: at } => {
+                    // Members of objects opened inside this one were pushed above its own and
+                    // are gone again once those objects are closed, so `names` ends with ours.
+                    match self.names.get(*at) {
+                        Some(&(name, value)) => {
+                            if at != start {
+                                out.push(b',');
+                            }
+                            *at += 1;
+                            write_string(name, out);
+                            out.push(b':');
+                            next = Some(value);
+                        }
+                        None => {
+                            out.push(b'}');
+                            let start = *start;
+                            self.names.truncate(start);
+                            self.open.pop();
+                        }
+                    }
+                }
+            }
         }
-        None => {
-            on_heap.extend(members.iter().map(entry));
-            &mut on_heap
-        }
-    };
-    // Names are unique, so an unstable sort gives the one order; it needs no allocation.
-    order.sort_unstable_by(|a, b| compare_names(a.0, b.0));
-    out.push(b'{');
-    let mut first = true;
-    for (name, value) in order.iter() {
-        if !first {
-            out.push(b',');
-        }
-        first = false;
-        write_string(name, out);
-        out.push(b':');
-        write_canonical(value, out);
     }
-    out.push(b'}');
+
+    /// Write a scalar, or open a container (its entries follow from [`Writer::write`]'s loop).
+    fn start(&mut self, value: &'v Value<'a>, out: &mut Vec<u8>) {
+        match value {
+            Value::Null => out.extend_from_slice(b"null"),
+            Value::Bool(true) => out.extend_from_slice(b"true"),
+            Value::Bool(false) => out.extend_from_slice(b"false"),
+            Value::Number(v) => write_number(*v, out),
+            Value::String(s) => write_string(s, out),
+            Value::Array(items) => {
+                out.push(b'[');
+                self.open.push(Frame::Array { rest: items.iter(), first: true });
+            }
+            Value::Object(members) => {
+                out.push(b'{');
+                let start = self.names.len();
+                self.names.extend(members.iter().map(|m| (m.name.as_ref(), &m.value.value)));
+                // Names are unique, so an unstable sort gives the one order; it needs no
+                // allocation.
+                if let Some(own) = self.names.get_mut(start..) {
+                    own.sort_unstable_by(|a, b| compare_names(a.0, b.0));
+                }
+                self.open.push(Frame::Object { start, next: start });
+            }
+        }
+    }
 }
 
 /// Order two member names as RFC 8785 §3.2.3 does: by their UTF-16 code units.
@@ -190,6 +222,14 @@ pub fn write_number(v: f64, out: &mut Vec<u8>) {
     let (digits, exponent) = shortest(v);
     let (digits, exponent) = even_on_tie(v, digits, exponent);
     layout(digits, exponent, out);
+}
+
+/// The digits RFC 8785 writes for `v` (> 0, finite) as `digits × 10^exponent`, `digits` without
+/// trailing zeros: the shortest that read back as `v`, the even one on a tie.
+pub(crate) fn shortest_digits(v: f64) -> (u64, i32) {
+    let (digits, exponent) = shortest(v);
+    let (digits, exponent) = even_on_tie(v, digits, exponent);
+    trim_zeros(digits, exponent)
 }
 
 /// The shortest digits that round-trip to `v` (> 0), closest to `v`, as `digits × 10^exponent`.

@@ -1,7 +1,9 @@
 //! Packages and bundles: which feature a package name means, and which packages a bundle holds.
 //!
 //! [`Catalog::builtin`] knows the ONTAP packages and bundles that public NetApp material names
-//! (see `research/ontap-licensing.md` §3). A user can extend or replace it from JSON:
+//! (NetApp's ONTAP documentation: `system-admin/manage-licenses-concept.adoc` in the public
+//! NetAppDocs/ontap repository, published on docs.netapp.com). A user can extend or replace it
+//! from JSON:
 //!
 //! ```
 //! let mut catalog = nlf::Catalog::builtin();
@@ -27,7 +29,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{clip, Error};
+use crate::error::{clip, Error, Limit};
+use crate::limits::Limits;
 use crate::scope::Scope;
 
 /// One licensable feature package.
@@ -84,6 +87,8 @@ pub struct Catalog {
     index: HashMap<String, Entry>,
     /// Every bundle expanded to package indexes, computed when the catalog changes.
     expanded: Vec<Vec<usize>>,
+    /// The bounds every change is checked against.
+    limits: Limits,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,21 +237,33 @@ impl Catalog {
 
     /// Add or replace packages and bundles (replacing by normalized name) from JSON
     /// `{"packages": [...], "bundles": [...]}`. On error the catalog is unchanged.
+    ///
+    /// The text may be at most [`Limits::max_size`] bytes, and the catalog that results must
+    /// stay within [`Limits::max_catalog_entries`] and [`Limits::max_bundle_depth`] (the
+    /// catalog's limits: [`Limits::default`] unless [`Catalog::set_limits`] changed them).
     pub fn extend_from_json(&mut self, json: &str) -> Result<(), Error> {
+        self.limits.check_size(json.len())?;
         let file: CatalogFile = serde_json::from_str(json).map_err(|e| Error::InvalidValue {
             field: "catalog".into(),
             offset: 0,
             value: clip(&e.to_string()),
             expected: "{\"packages\": [{\"name\", \"rest_name\", \"description\", \"default_scope\"}], \"bundles\": [{\"name\", \"members\"}]}",
         })?;
+        let entries = file.packages.len().saturating_add(file.bundles.len());
+        if entries > self.limits.max_catalog_entries {
+            return Err(too_many(entries, self.limits.max_catalog_entries));
+        }
         self.change(|next| {
-            for p in file.packages {
-                upsert(&mut next.packages, p, |p| &p.name);
-            }
-            for b in file.bundles {
-                upsert(&mut next.bundles, b, |b| &b.name);
-            }
+            upsert_all(&mut next.packages, file.packages, |p| &p.name);
+            upsert_all(&mut next.bundles, file.bundles, |b| &b.name);
         })
+    }
+
+    /// Check every later change against `limits` instead of [`Limits::default`]: its
+    /// `max_size` (catalog JSON text), `max_catalog_entries` and `max_bundle_depth`. The catalog
+    /// as it is now is not checked again.
+    pub fn set_limits(&mut self, limits: &Limits) {
+        self.limits = limits.clone();
     }
 
     /// Add or replace one package. On error the catalog is unchanged.
@@ -269,8 +286,23 @@ impl Catalog {
         Ok(())
     }
 
-    /// Rebuild the index and the bundle expansions; refuse clashes and cycles.
+    /// Rebuild the index and the bundle expansions; refuse clashes, unknown members, cycles and
+    /// catalogs past the limits.
+    ///
+    /// Each bundle is expanded once, after the bundles it lists (depth-first, with an explicit
+    /// stack), and a bundle listed again inside one bundle is not walked twice, so the work is
+    /// bounded by the limits however the bundles are layered: about the members listed plus, per
+    /// bundle, the expansions of the distinct bundles it lists.
     fn rebuild(&mut self) -> Result<(), Error> {
+        let max = self.limits.max_catalog_entries;
+        let entries = self.packages.len().saturating_add(self.bundles.len());
+        if entries > max {
+            return Err(too_many(entries, max));
+        }
+        let members: usize = self.bundles.iter().map(|b| b.members.len()).sum();
+        if members > max {
+            return Err(too_many(members, max));
+        }
         let mut index = HashMap::new();
         for (i, p) in self.packages.iter().enumerate() {
             for key in [normalize(&p.name), normalize(&p.rest_name)] {
@@ -287,53 +319,119 @@ impl Catalog {
                 return Err(clash(&key));
             }
         }
-        self.index = index;
-        let mut expanded = Vec::with_capacity(self.bundles.len());
-        for i in 0..self.bundles.len() {
-            let mut out = Vec::new();
-            let mut path = Vec::new();
-            self.expand_bundle(i, &mut path, &mut out)?;
-            expanded.push(out);
+        // Every member resolved once.
+        let mut resolved = Vec::with_capacity(self.bundles.len());
+        for bundle in &self.bundles {
+            let mut entries = Vec::with_capacity(bundle.members.len());
+            for member in &bundle.members {
+                match index.get(&normalize(member)) {
+                    Some(entry) => entries.push(*entry),
+                    None => {
+                        return Err(Error::UnknownPackageName {
+                            name: format!(
+                                "{} (a member of bundle \"{}\")",
+                                clip(member),
+                                clip(&bundle.name)
+                            ),
+                        })
+                    }
+                }
+            }
+            resolved.push(entries);
         }
-        self.expanded = expanded;
+        self.expanded = self.expand_all(&resolved)?;
+        self.index = index;
         Ok(())
     }
 
-    fn expand_bundle(
-        &self,
-        i: usize,
-        path: &mut Vec<usize>,
-        out: &mut Vec<usize>,
-    ) -> Result<(), Error> {
-        if path.contains(&i) {
-            let mut names: Vec<&str> =
-                path.iter().filter_map(|&j| self.bundles.get(j)).map(|b| b.name.as_str()).collect();
-            names.push(self.bundles.get(i).map_or("?", |b| b.name.as_str()));
-            return Err(Error::BundleCycle { path: names.join(" -> ") });
+    /// Expand every bundle to its packages, each once, in member order.
+    fn expand_all(&self, resolved: &[Vec<Entry>]) -> Result<Vec<Vec<usize>>, Error> {
+        #[derive(Clone, Copy, PartialEq, Eq)]
+        enum State {
+            New,
+            Open,
+            Done,
         }
-        let Some(bundle) = self.bundles.get(i) else { return Ok(()) };
-        path.push(i);
-        for member in &bundle.members {
-            match self.index.get(&normalize(member)) {
-                Some(Entry::Package(p)) => {
-                    if !out.contains(p) {
-                        out.push(*p);
+        let count = self.bundles.len();
+        let max = self.limits.max_catalog_entries;
+        let max_depth = self.limits.max_bundle_depth;
+        let mut state = vec![State::New; count];
+        let mut depth = vec![0usize; count];
+        let mut expanded: Vec<Vec<usize>> = vec![Vec::new(); count];
+        // "Already taken into bundle b's expansion" marks: mark == b + 1.
+        let mut package_mark = vec![0usize; self.packages.len()];
+        let mut bundle_mark = vec![0usize; count];
+        let mut total = 0usize;
+        // The bundles being expanded, each containing the next, with the next member to visit.
+        let mut stack: Vec<(usize, usize)> = Vec::new();
+        for root in 0..count {
+            if state.get(root) != Some(&State::New) {
+                continue;
+            }
+            set(&mut state, root, State::Open);
+            stack.push((root, 0));
+            while let Some((b, next)) = stack.last_mut() {
+                let b = *b;
+                let members = resolved.get(b).map_or(&[][..], Vec::as_slice);
+                if let Some(entry) = members.get(*next) {
+                    *next += 1;
+                    let Entry::Bundle(c) = *entry else { continue };
+                    match state.get(c).copied() {
+                        Some(State::New) => {
+                            if stack.len() >= max_depth {
+                                return Err(too_deep(stack.len() + 1, max_depth));
+                            }
+                            set(&mut state, c, State::Open);
+                            stack.push((c, 0));
+                        }
+                        Some(State::Open) => return Err(self.cycle(&stack, c)),
+                        Some(State::Done) | None => {}
+                    }
+                    continue;
+                }
+                // Every bundle b lists is expanded: expand b.
+                let stamp = b + 1;
+                let mut out = Vec::new();
+                let mut levels = 1;
+                for entry in members {
+                    match *entry {
+                        Entry::Package(p) => take(&mut package_mark, p, stamp, &mut out),
+                        Entry::Bundle(c) => {
+                            if bundle_mark.get(c) == Some(&stamp) {
+                                continue;
+                            }
+                            set(&mut bundle_mark, c, stamp);
+                            levels = levels.max(depth.get(c).map_or(0, |d| d + 1));
+                            for &p in expanded.get(c).map_or(&[][..], Vec::as_slice) {
+                                take(&mut package_mark, p, stamp, &mut out);
+                            }
+                        }
                     }
                 }
-                Some(Entry::Bundle(b)) => self.expand_bundle(*b, path, out)?,
-                None => {
-                    return Err(Error::UnknownPackageName {
-                        name: format!(
-                            "{} (a member of bundle \"{}\")",
-                            clip(member),
-                            clip(&bundle.name)
-                        ),
-                    })
+                if levels > max_depth {
+                    return Err(too_deep(levels, max_depth));
                 }
+                total = total.saturating_add(out.len());
+                if total > max {
+                    return Err(too_many(total, max));
+                }
+                set(&mut depth, b, levels);
+                set(&mut expanded, b, out);
+                set(&mut state, b, State::Done);
+                stack.pop();
             }
         }
-        path.pop();
-        Ok(())
+        Ok(expanded)
+    }
+
+    /// The cycle closed by bundle `c`, which is open on `stack`: `A -> B -> A`.
+    fn cycle(&self, stack: &[(usize, usize)], c: usize) -> Error {
+        let from = stack.iter().position(|&(b, _)| b == c).unwrap_or(0);
+        let name = |i: usize| self.bundles.get(i).map_or("?", |b| b.name.as_str());
+        let mut names: Vec<&str> =
+            stack.get(from..).unwrap_or_default().iter().map(|&(b, _)| name(b)).collect();
+        names.push(name(c));
+        Error::BundleCycle { path: names.join(" -> ") }
     }
 
     /// The package a name means, if it is a package (not a bundle).
@@ -383,6 +481,48 @@ fn upsert<T>(list: &mut Vec<T>, item: T, name: impl Fn(&T) -> &str) {
     match list.iter_mut().find(|q| same_name(name(q), name(&item))) {
         Some(slot) => *slot = item,
         None => list.push(item),
+    }
+}
+
+/// `slots[i] = value`, when `i` is in range (it always is: indexes come from the same catalog).
+fn set<T>(slots: &mut [T], i: usize, value: T) {
+    if let Some(slot) = slots.get_mut(i) {
+        *slot = value;
+    }
+}
+
+/// Add package `p` to the expansion being built unless it is already in it.
+fn take(marks: &mut [usize], p: usize, stamp: usize, out: &mut Vec<usize>) {
+    if let Some(mark) = marks.get_mut(p) {
+        if *mark != stamp {
+            *mark = stamp;
+            out.push(p);
+        }
+    }
+}
+
+fn too_many(found: usize, limit: usize) -> Error {
+    Error::LimitExceeded { what: Limit::CatalogEntries, limit, found, offset: 0 }
+}
+
+fn too_deep(found: usize, limit: usize) -> Error {
+    Error::LimitExceeded { what: Limit::BundleDepth, limit, found, offset: 0 }
+}
+
+/// [`upsert`] for many items, in time linear in the list and the items: names are looked up
+/// in a map by their normalized form instead of compared with every entry.
+fn upsert_all<T>(list: &mut Vec<T>, items: Vec<T>, name: impl Fn(&T) -> &str) {
+    let mut at: HashMap<String, usize> =
+        list.iter().enumerate().map(|(i, item)| (normalize(name(item)), i)).collect();
+    for item in items {
+        let key = normalize(name(&item));
+        match at.get(&key).and_then(|&i| list.get_mut(i)) {
+            Some(slot) => *slot = item,
+            None => {
+                at.insert(key, list.len());
+                list.push(item);
+            }
+        }
     }
 }
 

@@ -60,6 +60,10 @@ pub enum Limit {
     Documents,
     /// Members in one JSON object or elements in one array.
     Members,
+    /// Packages and bundles in one catalog, counted together, or catalog members all told.
+    CatalogEntries,
+    /// Levels of bundles inside bundles in one catalog.
+    BundleDepth,
 }
 
 impl fmt::Display for Limit {
@@ -71,6 +75,8 @@ impl fmt::Display for Limit {
             Limit::Packages => "package count",
             Limit::Documents => "license count",
             Limit::Members => "members per object or array",
+            Limit::CatalogEntries => "catalog entries",
+            Limit::BundleDepth => "bundle nesting depth",
         })
     }
 }
@@ -98,7 +104,7 @@ pub enum Error {
         what: &'static str,
     },
     /// The input went past one of the configured [`crate::Limits`].
-    #[error("input too large: {what} {found} exceeds the limit of {limit} (at byte {offset})")]
+    #[error("{}", limit_message(*.what, *.limit, *.found, *.offset))]
     LimitExceeded {
         /// Which limit.
         what: Limit,
@@ -417,6 +423,36 @@ fn show_char(c: char) -> String {
         format!("U+{:04X} (an invisible character)", u32::from(c))
     } else {
         format!("'{c}'")
+    }
+}
+
+/// The message of [`Error::LimitExceeded`], worded for the limit that was crossed.
+fn limit_message(what: Limit, limit: usize, found: usize, offset: usize) -> String {
+    match what {
+        Limit::Depth => format!(
+            "nested too deeply: depth {found} exceeds the limit of {limit} (at byte {offset})"
+        ),
+        Limit::Size => {
+            format!("input too large: {found} bytes exceeds the limit of {limit} bytes")
+        }
+        Limit::StringLength => format!(
+            "string too long: {found} bytes exceeds the limit of {limit} bytes (string at byte {offset})"
+        ),
+        Limit::Members => format!(
+            "too many members: an object or array with {found} entries exceeds the limit of {limit} (at byte {offset})"
+        ),
+        Limit::Packages => format!(
+            "too many packages: {found} exceeds the limit of {limit} (at byte {offset})"
+        ),
+        Limit::Documents => format!(
+            "too many licenses: {found} exceeds the limit of {limit} in one input (at byte {offset})"
+        ),
+        Limit::CatalogEntries => format!(
+            "catalog too large: {found} packages and bundles exceed the limit of {limit}"
+        ),
+        Limit::BundleDepth => format!(
+            "bundles nested too deeply: a bundle {found} levels deep exceeds the limit of {limit}"
+        ),
     }
 }
 

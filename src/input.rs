@@ -309,7 +309,7 @@ fn classify<'a>(
 ) -> Result<(), Error> {
     if node.value.get("statusResp").is_some() {
         room(out, limits.max_documents, base)?;
-        let license = Nlf::from_node(node, limits)
+        let license = Nlf::from_parsed(node, limits)
             .map(|n| Unverified::new(License::Nlf(n)))
             .map_err(|e| e.offset_by(base));
         out.push(Found { form: Form::Nlf, index: 0, offset: base, license });

@@ -6,11 +6,18 @@
 //! spent. Strings without escapes borrow from the input.
 //!
 //! Policy beyond RFC 8259 (I-JSON, RFC 7493, which RFC 8785 requires): the text must be UTF-8,
-//! `\u` escapes must not leave lone surrogates, numbers must be finite binary64 values, and an
-//! integer written without fraction or exponent must lie within ±(2^53-1) unless it is written
-//! exactly as RFC 8785 writes its binary64 value (so `120000000000000000000` is read, and
-//! `9007199254740993`, which binary64 would silently round, is not). Underflow to zero is
-//! accepted, as ECMAScript does.
+//! `\u` escapes must not leave lone surrogates, and numbers must be finite binary64 values that
+//! reading does not silently change: at most 17 significant digits (leading and trailing zeros
+//! not counted), no underflow to zero, and an integer beyond ±(2^53-1), in any notation, only if
+//! it is exactly the value RFC 8785 writes for its binary64 (so `120000000000000000000` and
+//! `1e21` are read, and `9007199254740993`, `9007199254740993.0` and `9007199254740993e0`, which
+//! binary64 would round, are not); subnormal values are held to the same exactness. Left: a
+//! number of 16 or 17 significant digits below 2^53 is read as binary64 rounds it (RFC 8785's
+//! own example has `333333333.33333329`), so `0.1` and `0.10000000000000001` share a canonical
+//! form and a signature; numbers of at most 15 significant digits never do.
+//!
+//! Containers are read with an explicit stack, not recursion, so the machine stack needed does
+//! not grow with nesting (bounded anyway at [`Limits::HARD_MAX_DEPTH`]).
 //!
 //! `Value`'s `PartialEq` compares objects in document order and `-0 == 0`: it is structural
 //! equality of what was read, not "the same JSON data" (compare canonical forms for that).
@@ -86,16 +93,101 @@ impl<'a> Value<'a> {
         }
     }
 
-    /// A copy that borrows nothing.
+    /// A copy that borrows nothing. It keeps its own stack instead of recursing, so a deep
+    /// value needs no more machine stack than a flat one.
     pub fn into_owned(self) -> Value<'static> {
-        match self {
-            Value::Null => Value::Null,
-            Value::Bool(b) => Value::Bool(b),
-            Value::Number(n) => Value::Number(n),
-            Value::String(s) => Value::String(Cow::Owned(s.into_owned())),
-            Value::Array(items) => Value::Array(items.into_iter().map(Node::into_owned).collect()),
-            Value::Object(members) => {
-                Value::Object(members.into_iter().map(Member::into_owned).collect())
+        /// A container being copied: what is left of it, what is done, and where the entry
+        /// being copied now came from.
+        enum Frame<'a> {
+            Array {
+                rest: std::vec::IntoIter<Node<'a>>,
+                done: Vec<Node<'static>>,
+                offset: usize,
+            },
+            Object {
+                rest: std::vec::IntoIter<Member<'a>>,
+                done: Vec<Member<'static>>,
+                name: Cow<'static, str>,
+                name_offset: usize,
+                offset: usize,
+            },
+        }
+        fn own(s: Cow<'_, str>) -> Cow<'static, str> {
+            Cow::Owned(s.into_owned())
+        }
+        let mut open: Vec<Frame<'a>> = Vec::new();
+        let mut current = self;
+        'value: loop {
+            let mut owned = match current {
+                Value::Null => Value::Null,
+                Value::Bool(b) => Value::Bool(b),
+                Value::Number(n) => Value::Number(n),
+                Value::String(s) => Value::String(own(s)),
+                Value::Array(items) => {
+                    let done = Vec::with_capacity(items.len());
+                    let mut rest = items.into_iter();
+                    match rest.next() {
+                        None => Value::Array(done),
+                        Some(first) => {
+                            open.push(Frame::Array { rest, done, offset: first.offset });
+                            current = first.value;
+                            continue 'value;
+                        }
+                    }
+                }
+                Value::Object(members) => {
+                    let done = Vec::with_capacity(members.len());
+                    let mut rest = members.into_iter();
+                    match rest.next() {
+                        None => Value::Object(done),
+                        Some(first) => {
+                            open.push(Frame::Object {
+                                rest,
+                                done,
+                                name: own(first.name),
+                                name_offset: first.name_offset,
+                                offset: first.value.offset,
+                            });
+                            current = first.value.value;
+                            continue 'value;
+                        }
+                    }
+                }
+            };
+            loop {
+                let Some(top) = open.last_mut() else { return owned };
+                let finished = match top {
+                    Frame::Array { rest, done, offset } => {
+                        done.push(Node { value: owned, offset: *offset });
+                        match rest.next() {
+                            Some(next) => {
+                                *offset = next.offset;
+                                current = next.value;
+                                continue 'value;
+                            }
+                            None => Value::Array(std::mem::take(done)),
+                        }
+                    }
+                    Frame::Object { rest, done, name, name_offset, offset } => {
+                        done.push(Member {
+                            name: std::mem::take(name),
+                            name_offset: *name_offset,
+                            value: Node { value: owned, offset: *offset },
+                        });
+                        match rest.next() {
+                            Some(next) => {
+                                *name = own(next.name);
+                                *name_offset = next.name_offset;
+                                *offset = next.value.offset;
+                                current = next.value.value;
+                                continue 'value;
+                            }
+                            None => Value::Object(std::mem::take(done)),
+                        }
+                    }
+                };
+                open.pop();
+                owned = finished;
             }
         }
     }
@@ -125,7 +217,7 @@ pub fn parse<'a>(text: &'a str, limits: &Limits) -> Result<Node<'a>, Error> {
     let mut p =
         Parser { src: text, bytes: text.as_bytes(), pos: 0, limits, max_depth: limits.depth() };
     p.skip_ws();
-    let node = match p.value(0) {
+    let node = match p.value() {
         Ok(node) => node,
         Err(Error::DuplicateMember { name, path, offset }) if path.is_empty() => {
             return Err(Error::DuplicateMember {
@@ -152,6 +244,113 @@ pub fn parse_bytes<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Node<'a>, Err
             let offset = e.valid_up_to();
             let (line, column) = line_col(bytes, offset);
             Err(Error::Json { offset, line, column, reason: "invalid UTF-8".into() })
+        }
+    }
+}
+
+/// Check a tree that was not read by [`parse`] (one built by hand) for what [`parse`]
+/// guarantees and the rest of the crate relies on: unique member names in every object, nesting
+/// within [`Limits::max_depth`], at most [`Limits::max_members`] entries per container, and
+/// finite numbers. Walks the tree with its own stack, so any depth is safe to check.
+///
+/// ```
+/// use nlf::json::{Member, Node, Value};
+/// let member = |name: &'static str| Member {
+///     name: name.into(),
+///     name_offset: 0,
+///     value: Node { value: Value::Null, offset: 0 },
+/// };
+/// let twice = Node { value: Value::Object(vec![member("a"), member("a")]), offset: 0 };
+/// let e = nlf::json::validate(&twice, &nlf::Limits::default()).unwrap_err();
+/// assert_eq!(e.kind(), "duplicate_member");
+/// ```
+pub fn validate(node: &Node<'_>, limits: &Limits) -> Result<(), Error> {
+    enum Frame<'n, 'a> {
+        Array(std::slice::Iter<'n, Node<'a>>),
+        /// The members left, and the name of the one being checked.
+        Object(std::slice::Iter<'n, Member<'a>>, &'n str),
+    }
+    fn path(open: &[Frame<'_, '_>]) -> String {
+        let names: Vec<String> = open
+            .iter()
+            .filter_map(|frame| match frame {
+                Frame::Object(_, name) => Some(crate::error::clip(name)),
+                Frame::Array(_) => None,
+            })
+            .collect();
+        if names.is_empty() {
+            "the top-level object".into()
+        } else {
+            names.join(".")
+        }
+    }
+    let max_depth = limits.depth();
+    let mut open: Vec<Frame<'_, '_>> = Vec::new();
+    let mut next = Some(node);
+    loop {
+        if let Some(node) = next.take() {
+            let entries = match &node.value {
+                Value::Array(items) => items.len(),
+                Value::Object(members) => members.len(),
+                Value::Number(v) if !v.is_finite() => {
+                    return Err(Error::InvalidValue {
+                        field: path(&open),
+                        offset: node.offset,
+                        value: v.to_string(),
+                        expected: "a finite number (I-JSON)",
+                    })
+                }
+                _ => 0,
+            };
+            if let Value::Array(_) | Value::Object(_) = node.value {
+                let depth = open.len() + 1;
+                if depth > max_depth {
+                    return Err(Error::LimitExceeded {
+                        what: Limit::Depth,
+                        limit: max_depth,
+                        found: depth,
+                        offset: node.offset,
+                    });
+                }
+                if entries > limits.max_members {
+                    return Err(Error::LimitExceeded {
+                        what: Limit::Members,
+                        limit: limits.max_members,
+                        found: entries,
+                        offset: node.offset,
+                    });
+                }
+            }
+            match &node.value {
+                Value::Array(items) => open.push(Frame::Array(items.iter())),
+                Value::Object(members) => {
+                    if let Err(Error::DuplicateMember { name, offset, .. }) =
+                        check_duplicates(members)
+                    {
+                        return Err(Error::DuplicateMember { name, path: path(&open), offset });
+                    }
+                    open.push(Frame::Object(members.iter(), ""));
+                }
+                _ => {}
+            }
+        }
+        let Some(top) = open.last_mut() else { return Ok(()) };
+        match top {
+            Frame::Array(rest) => match rest.next() {
+                Some(item) => next = Some(item),
+                None => {
+                    open.pop();
+                }
+            },
+            Frame::Object(rest, name) => match rest.next() {
+                Some(member) => {
+                    *name = &member.name;
+                    next = Some(&member.value);
+                }
+                None => {
+                    open.pop();
+                }
+            },
         }
     }
 }
@@ -209,6 +408,42 @@ struct Parser<'a, 'l> {
 /// 2^53: integers of this magnitude or more may not be held exactly (I-JSON allows ±(2^53-1)).
 const UNSAFE_INTEGER: f64 = 9_007_199_254_740_992.0;
 
+/// A container the parser has opened and not yet closed: one frame of its explicit stack.
+enum Open<'a> {
+    Array {
+        offset: usize,
+        items: Vec<Node<'a>>,
+    },
+    Object {
+        offset: usize,
+        members: Vec<Member<'a>>,
+        /// The name of the member whose value is being read.
+        name: Cow<'a, str>,
+        name_offset: usize,
+    },
+}
+
+/// Name the object holding a duplicate member by the members that lead to it, outermost first.
+/// Each name is clipped to 64 characters, so the path stays short (at most 128 levels). The path
+/// is built only on error, so valid documents pay nothing for it; [`parse`] names the top-level
+/// object.
+fn with_path(e: Error, open: &[Open<'_>]) -> Error {
+    match e {
+        Error::DuplicateMember { name, offset, .. } => {
+            let path = open
+                .iter()
+                .filter_map(|frame| match frame {
+                    Open::Object { name, .. } => Some(crate::error::clip(name)),
+                    Open::Array { .. } => None,
+                })
+                .collect::<Vec<_>>()
+                .join(".");
+            Error::DuplicateMember { name, path, offset }
+        }
+        other => other,
+    }
+}
+
 impl<'a, 'l> Parser<'a, 'l> {
     fn syntax(&self, offset: usize, reason: &str) -> Error {
         let (line, column) = line_col(self.bytes, offset);
@@ -238,34 +473,161 @@ impl<'a, 'l> Parser<'a, 'l> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Node<'a>, Error> {
-        let offset = self.pos;
-        let value = match self.peek() {
-            Some(b'{') => self.object(depth + 1)?,
-            Some(b'[') => self.array(depth + 1)?,
-            Some(b'"') => Value::String(self.string()?),
-            Some(b't') => {
-                self.expect_literal("true")?;
-                Value::Bool(true)
+    /// Read one value, containers included, with an explicit stack instead of recursion: the
+    /// machine stack used is the same at any depth, so deep input cannot exhaust a small thread
+    /// stack. The stack holds one frame per open container (at most [`Limits::HARD_MAX_DEPTH`]),
+    /// and a document without containers never allocates it.
+    fn value(&mut self) -> Result<Node<'a>, Error> {
+        let mut open: Vec<Open<'a>> = Vec::new();
+        'value: loop {
+            let offset = self.pos;
+            let mut node = match self.peek() {
+                Some(b'[') => {
+                    self.enter(open.len() + 1)?;
+                    self.pos += 1;
+                    self.skip_ws();
+                    if self.peek() == Some(b']') {
+                        // Empty containers allocate nothing.
+                        self.pos += 1;
+                        Node { value: Value::Array(Vec::new()), offset }
+                    } else {
+                        // Others start big enough for most NLF members.
+                        open.push(Open::Array { offset, items: Vec::with_capacity(8) });
+                        continue 'value;
+                    }
+                }
+                Some(b'{') => {
+                    self.enter(open.len() + 1)?;
+                    self.pos += 1;
+                    self.skip_ws();
+                    if self.peek() == Some(b'}') {
+                        self.pos += 1;
+                        Node { value: Value::Object(Vec::new()), offset }
+                    } else {
+                        let (name, name_offset) = self.member_name()?;
+                        open.push(Open::Object {
+                            offset,
+                            members: Vec::with_capacity(8),
+                            name,
+                            name_offset,
+                        });
+                        continue 'value;
+                    }
+                }
+                Some(b'"') => Node { value: Value::String(self.string()?), offset },
+                Some(b't') => {
+                    self.expect_literal("true")?;
+                    Node { value: Value::Bool(true), offset }
+                }
+                Some(b'f') => {
+                    self.expect_literal("false")?;
+                    Node { value: Value::Bool(false), offset }
+                }
+                Some(b'n') => {
+                    self.expect_literal("null")?;
+                    Node { value: Value::Null, offset }
+                }
+                Some(b'-' | b'0'..=b'9') => Node { value: Value::Number(self.number()?), offset },
+                Some(_) => {
+                    return Err(self.syntax(
+                        offset,
+                        "expected a value (string, number, object, array, true, false or null)",
+                    ))
+                }
+                None => {
+                    return Err(self.syntax(offset, "unexpected end of input, expected a value"))
+                }
+            };
+            // A value is complete: hand it to the innermost open container, and close every
+            // container that ends right after it.
+            loop {
+                let depth = open.len();
+                let Some(top) = open.last_mut() else { return Ok(node) };
+                match top {
+                    Open::Array { items, .. } => {
+                        items.push(node);
+                        self.too_many(items.len())?;
+                        self.skip_ws();
+                        match self.peek() {
+                            Some(b',') => {
+                                self.pos += 1;
+                                self.skip_ws();
+                                continue 'value;
+                            }
+                            Some(b']') => self.pos += 1,
+                            Some(_) => {
+                                return Err(self.syntax(self.pos, "expected ',' or ']' in array"))
+                            }
+                            None => {
+                                return Err(self
+                                    .syntax(self.pos, "unexpected end of input inside an array"))
+                            }
+                        }
+                    }
+                    Open::Object { members, name, name_offset, .. } => {
+                        let member_name = std::mem::take(name);
+                        members.push(Member {
+                            name: member_name,
+                            name_offset: *name_offset,
+                            value: node,
+                        });
+                        self.too_many(members.len())?;
+                        self.skip_ws();
+                        match self.peek() {
+                            Some(b',') => {
+                                self.pos += 1;
+                                self.skip_ws();
+                                let (next, next_offset) = self.member_name()?;
+                                *name = next;
+                                *name_offset = next_offset;
+                                continue 'value;
+                            }
+                            Some(b'}') => self.pos += 1,
+                            Some(_) => {
+                                return Err(self.syntax(self.pos, "expected ',' or '}' in object"))
+                            }
+                            None => {
+                                return Err(self
+                                    .syntax(self.pos, "unexpected end of input inside an object"))
+                            }
+                        }
+                    }
+                }
+                // The innermost container closed.
+                node = match open.pop() {
+                    Some(Open::Array { offset, mut items }) => {
+                        shrink_if_single(&mut items, depth);
+                        Node { value: Value::Array(items), offset }
+                    }
+                    Some(Open::Object { offset, mut members, .. }) => {
+                        if let Err(e) = check_duplicates(&members) {
+                            return Err(with_path(e, &open));
+                        }
+                        shrink_if_single(&mut members, depth);
+                        Node { value: Value::Object(members), offset }
+                    }
+                    None => return Err(self.syntax(self.pos, "unbalanced container")),
+                };
             }
-            Some(b'f') => {
-                self.expect_literal("false")?;
-                Value::Bool(false)
-            }
-            Some(b'n') => {
-                self.expect_literal("null")?;
-                Value::Null
-            }
-            Some(b'-' | b'0'..=b'9') => Value::Number(self.number()?),
-            Some(_) => {
-                return Err(self.syntax(
-                    offset,
-                    "expected a value (string, number, object, array, true, false or null)",
-                ))
-            }
-            None => return Err(self.syntax(offset, "unexpected end of input, expected a value")),
-        };
-        Ok(Node { value, offset })
+        }
+    }
+
+    /// A member name and the `:` after it, leaving the position at the member's value.
+    fn member_name(&mut self) -> Result<(Cow<'a, str>, usize), Error> {
+        let name_offset = self.pos;
+        match self.peek() {
+            Some(b'"') => {}
+            None => return Err(self.syntax(self.pos, "unexpected end of input inside an object")),
+            Some(_) => return Err(self.syntax(self.pos, "expected a member name in double quotes")),
+        }
+        let name = self.string()?;
+        self.skip_ws();
+        if self.peek() != Some(b':') {
+            return Err(self.syntax(self.pos, "expected ':' after the member name"));
+        }
+        self.pos += 1;
+        self.skip_ws();
+        Ok((name, name_offset))
     }
 
     fn enter(&self, depth: usize) -> Result<(), Error> {
@@ -292,97 +654,6 @@ impl<'a, 'l> Parser<'a, 'l> {
         Ok(())
     }
 
-    fn array(&mut self, depth: usize) -> Result<Value<'a>, Error> {
-        self.enter(depth)?;
-        self.pos += 1; // '['
-                       // Empty containers allocate nothing; others start big enough for most NLF members.
-        let mut items = Vec::new();
-        self.skip_ws();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-            return Ok(Value::Array(items));
-        }
-        items.reserve(8);
-        loop {
-            self.skip_ws();
-            items.push(self.value(depth)?);
-            self.too_many(items.len())?;
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b']') => {
-                    self.pos += 1;
-                    shrink_if_single(&mut items, depth);
-                    return Ok(Value::Array(items));
-                }
-                Some(_) => return Err(self.syntax(self.pos, "expected ',' or ']' in array")),
-                None => {
-                    return Err(self.syntax(self.pos, "unexpected end of input inside an array"))
-                }
-            }
-        }
-    }
-
-    fn object(&mut self, depth: usize) -> Result<Value<'a>, Error> {
-        self.enter(depth)?;
-        self.pos += 1; // '{'
-        let mut members: Vec<Member<'a>> = Vec::new();
-        self.skip_ws();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-            return Ok(Value::Object(members));
-        }
-        members.reserve(8);
-        loop {
-            self.skip_ws();
-            let name_offset = self.pos;
-            match self.peek() {
-                Some(b'"') => {}
-                None => {
-                    return Err(self.syntax(self.pos, "unexpected end of input inside an object"))
-                }
-                Some(_) => {
-                    return Err(self.syntax(self.pos, "expected a member name in double quotes"))
-                }
-            }
-            let name = self.string()?;
-            self.skip_ws();
-            if self.peek() != Some(b':') {
-                return Err(self.syntax(self.pos, "expected ':' after the member name"));
-            }
-            self.pos += 1;
-            self.skip_ws();
-            let value = match self.value(depth) {
-                Ok(value) => value,
-                Err(Error::DuplicateMember { name: dup, path, offset }) => {
-                    // The path is built while the error unwinds, so valid documents pay nothing
-                    // for it. Each name is clipped to 64 characters, so the path stays short
-                    // (at most 128 levels) and prepending costs little even at the hard depth.
-                    let name = crate::error::clip(&name);
-                    let path = if path.is_empty() { name } else { format!("{name}.{path}") };
-                    return Err(Error::DuplicateMember { name: dup, path, offset });
-                }
-                Err(e) => return Err(e),
-            };
-            members.push(Member { name, name_offset, value });
-            self.too_many(members.len())?;
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    check_duplicates(&members)?;
-                    shrink_if_single(&mut members, depth);
-                    return Ok(Value::Object(members));
-                }
-                Some(_) => return Err(self.syntax(self.pos, "expected ',' or '}' in object")),
-                None => {
-                    return Err(self.syntax(self.pos, "unexpected end of input inside an object"))
-                }
-            }
-        }
-    }
-
     fn string(&mut self) -> Result<Cow<'a, str>, Error> {
         let open = self.pos;
         self.pos += 1; // '"'
@@ -398,11 +669,7 @@ impl<'a, 'l> Parser<'a, 'l> {
                     return Ok(Cow::Borrowed(s));
                 }
                 Some(b'\\') => break,
-                Some(0x00..=0x1f) => {
-                    return Err(
-                        self.syntax(self.pos, "control character in string: escape it as \\u00XX")
-                    )
-                }
+                Some(0x00..=0x1f) => return Err(self.control_character()),
                 Some(_) => self.pos += 1,
                 None => return Err(self.syntax(open, "string is not closed")),
             }
@@ -463,11 +730,7 @@ impl<'a, 'l> Parser<'a, 'l> {
                     out.push(c);
                     self.pos += 1;
                 }
-                Some(0x00..=0x1f) => {
-                    return Err(
-                        self.syntax(self.pos, "control character in string: escape it as \\u00XX")
-                    )
-                }
+                Some(0x00..=0x1f) => return Err(self.control_character()),
                 Some(_) => {
                     // Copy the run up to the next quote, backslash or control character.
                     let run_start = self.pos;
@@ -477,6 +740,18 @@ impl<'a, 'l> Parser<'a, 'l> {
                 None => return Err(self.syntax(open, "string is not closed")),
             }
             self.check_len(out.len(), open)?;
+        }
+    }
+
+    /// A raw control character inside a string, at the current position. A line break there
+    /// usually means the license was wrapped when it was copied (from a PDF or an e-mail).
+    fn control_character(&self) -> Error {
+        match self.peek() {
+            Some(b'\n' | b'\r') => self.syntax(
+                self.pos,
+                "line break inside a string: the license was probably wrapped when copied; join the lines, or escape the break as \\n",
+            ),
+            _ => self.syntax(self.pos, "control character in string: escape it as \\u00XX"),
         }
     }
 
@@ -521,6 +796,7 @@ impl<'a, 'l> Parser<'a, 'l> {
         if self.peek() == Some(b'-') {
             self.pos += 1;
         }
+        let int_start = self.pos;
         match self.peek() {
             Some(b'0') => {
                 self.pos += 1;
@@ -533,23 +809,27 @@ impl<'a, 'l> Parser<'a, 'l> {
             }
             _ => return Err(self.syntax(self.pos, "expected a digit in number")),
         }
-        let mut integer = true;
+        let int_end = self.pos;
+        let mut fraction = int_end..int_end;
         if self.peek() == Some(b'.') {
-            integer = false;
             self.pos += 1;
+            let frac_start = self.pos;
             if self.digits() == 0 {
                 return Err(self.syntax(self.pos, "expected a digit after the decimal point"));
             }
+            fraction = frac_start..self.pos;
         }
+        let mut exponent = self.pos..self.pos;
         if let Some(b'e' | b'E') = self.peek() {
-            integer = false;
             self.pos += 1;
+            let exp_start = self.pos;
             if let Some(b'+' | b'-') = self.peek() {
                 self.pos += 1;
             }
             if self.digits() == 0 {
                 return Err(self.syntax(self.pos, "expected a digit in the exponent"));
             }
+            exponent = exp_start..self.pos;
         }
         let text = self.src.get(start..self.pos).unwrap_or_default();
         self.check_len(text.len(), start)?;
@@ -558,14 +838,115 @@ impl<'a, 'l> Parser<'a, 'l> {
         if !v.is_finite() {
             return Err(self.syntax(start, "number is too large for binary64 (I-JSON)"));
         }
-        if integer && v.abs() >= UNSAFE_INTEGER && !is_canonical_number(v, text) {
-            return Err(self.syntax(
-                start,
-                "integer beyond ±(2^53-1) that binary64 would round; write it as RFC 8785 does (I-JSON)",
+        let decimal = Decimal::read(
+            self.bytes.get(int_start..int_end).unwrap_or_default(),
+            self.bytes.get(fraction).unwrap_or_default(),
+            self.bytes.get(exponent).unwrap_or_default(),
+        );
+        match decimal.check(v) {
+            Ok(()) => Ok(v),
+            Err(reason) => Err(self.syntax(start, &reason)),
+        }
+    }
+}
+
+/// The most significant digits a number may have: 17 always tell binary64 values apart.
+pub const MAX_SIGNIFICANT_DIGITS: usize = 17;
+
+/// The decimal value a number's text spells, as `digits × 10^exponent` without leading or
+/// trailing zeros in `digits`.
+struct Decimal {
+    /// Significant digits: from the first nonzero digit to the last, leading and trailing zeros
+    /// not counted (`1.50` and `0.0150` have 2).
+    count: usize,
+    /// Those digits as an integer, when there are at most [`MAX_SIGNIFICANT_DIGITS`].
+    digits: u64,
+    /// The power of ten of the last significant digit (saturating: exponents are unbounded).
+    exponent: i64,
+}
+
+impl Decimal {
+    /// `int` and `fraction` are the digits before and after the point, `exp` the exponent
+    /// digits with their sign (all checked by the parser).
+    fn read(int: &[u8], fraction: &[u8], exp: &[u8]) -> Decimal {
+        let all = || int.iter().chain(fraction).copied();
+        let first = all().position(|b| b != b'0');
+        let last = all().enumerate().filter(|&(_, b)| b != b'0').map(|(i, _)| i).last();
+        let (Some(first), Some(last)) = (first, last) else {
+            return Decimal { count: 0, digits: 0, exponent: 0 };
+        };
+        let count = last - first + 1;
+        let digits = if count <= MAX_SIGNIFICANT_DIGITS {
+            all()
+                .skip(first)
+                .take(count)
+                .fold(0u64, |acc, d| acc.wrapping_mul(10).wrapping_add(u64::from(d - b'0')))
+        } else {
+            0
+        };
+        let (negative, exp_digits) = match exp.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            Some((b'+', rest)) => (false, rest),
+            _ => (false, exp),
+        };
+        let magnitude = exp_digits
+            .iter()
+            .fold(0i64, |acc, &d| acc.saturating_mul(10).saturating_add(i64::from(d - b'0')));
+        let exp = if negative { -magnitude } else { magnitude };
+        // The digit at index i of int ++ fraction stands for 10^(int.len() - 1 - i + exp).
+        let place = i64::try_from(int.len()).unwrap_or(i64::MAX)
+            - 1
+            - i64::try_from(last).unwrap_or(i64::MAX);
+        Decimal { count, digits, exponent: exp.saturating_add(place) }
+    }
+
+    /// Whether reading the number as binary64 `v` keeps it apart from every other value: at
+    /// most [`MAX_SIGNIFICANT_DIGITS`] significant digits, no underflow to zero, and, for
+    /// integers beyond ±(2^53-1) (any notation) and subnormal values, where binary64 is coarse,
+    /// exactly the value RFC 8785 writes for `v` (its shortest round-trip digits). Texts of at
+    /// most 15 significant digits of a normal number always pass (binary64 tells every 15-digit
+    /// decimal apart); in between, 16 and 17 digits are read as binary64 rounds them, as RFC
+    /// 8785's own example `333333333.33333329` needs.
+    fn check(&self, v: f64) -> Result<(), String> {
+        if self.count == 0 {
+            return Ok(()); // zero, in any spelling
+        }
+        if self.count > MAX_SIGNIFICANT_DIGITS {
+            return Err(format!(
+                "number has {} significant digits; binary64 keeps at most {MAX_SIGNIFICANT_DIGITS}, so it would be rounded to {} (I-JSON)",
+                self.count,
+                canonical_text(v),
             ));
         }
-        Ok(v)
+        if v == 0.0 {
+            return Err("number is too small for binary64: it would be read as 0 (I-JSON)".into());
+        }
+        let magnitude = v.abs();
+        if (self.count <= 15 || magnitude < UNSAFE_INTEGER) && magnitude >= 1e-307 {
+            return Ok(());
+        }
+        let (digits, exponent) = crate::canonical::shortest_digits(v.abs());
+        if digits == self.digits && i64::from(exponent) == self.exponent {
+            return Ok(());
+        }
+        let canon = canonical_text(v);
+        if v.abs() >= UNSAFE_INTEGER {
+            Err(format!(
+                "integer beyond ±(2^53-1) that binary64 would round to {canon}; write {canon} if that is meant (I-JSON)"
+            ))
+        } else {
+            Err(format!(
+                "number is more precise than binary64: it would be read as {canon}; write {canon} if that is meant (I-JSON)"
+            ))
+        }
     }
+}
+
+/// How RFC 8785 writes `v`, for messages.
+fn canonical_text(v: f64) -> String {
+    let mut buf = Vec::with_capacity(32);
+    crate::canonical::write_number(v, &mut buf);
+    String::from_utf8_lossy(&buf).into_owned()
 }
 
 /// Give back the room a nested container reserved for 8 entries when it holds only one.
@@ -582,16 +963,7 @@ fn shrink_if_single<T>(v: &mut Vec<T>, depth: usize) {
     }
 }
 
-/// Whether `text` is exactly how RFC 8785 writes `v`: then reading, canonicalizing and reading
-/// again cannot change the digits.
-fn is_canonical_number(v: f64, text: &str) -> bool {
-    let mut buf = Vec::with_capacity(32);
-    crate::canonical::write_number(v, &mut buf);
-    buf == text.as_bytes()
-}
-
-/// The path is left empty: [`Parser::object`] fills it in on the way out, and [`parse`] names the
-/// top-level object.
+/// The path is left empty: [`with_path`] fills it in, and [`parse`] names the top-level object.
 fn check_duplicates(members: &[Member<'_>]) -> Result<(), Error> {
     let dup = if members.len() <= 16 {
         let mut found = None;
@@ -714,7 +1086,13 @@ mod tests {
         assert_eq!(p("120000000000000000000").unwrap().value, Value::Number(1.2e20));
         assert!(p("123123123123123123123123123123").is_err());
         assert!(p("1e400").is_err());
-        assert_eq!(p("1e-400").unwrap().value, Value::Number(0.0));
+        assert!(p("1e-400").is_err(), "underflow would read a nonzero value as 0");
+        assert!(p("9007199254740993.0").is_err());
+        assert!(p("9007199254740993e0").is_err());
+        assert!(p("1.00000000000000000001").is_err());
+        assert_eq!(p("333333333.33333329").unwrap().value, Value::Number(333333333.3333333));
+        assert_eq!(p("9007199254740992.0").unwrap().value, Value::Number(9007199254740992.0));
+        assert_eq!(p("-0.0e5").unwrap().value, Value::Number(-0.0));
         assert!(p("01").is_err());
         assert!(p("1.").is_err());
         assert!(p("-").is_err());

@@ -29,10 +29,21 @@ pub struct Limits {
     pub max_packages: usize,
     /// Licenses (keys and documents) in one input. Default 10,000.
     pub max_documents: usize,
+    /// A [`crate::Catalog`]'s size, three ways, each bounded by this: packages and bundles
+    /// together, members listed by all its bundles, and packages in all its bundles' expansions
+    /// (each bundle expanded once). Default 10,000 (the built-in catalog has 27 packages, 8
+    /// bundles, 50 members and 65 packages in its expansions). Catalog changes, and so the
+    /// time they take, stay within a bound set by this limit however bundles list each other.
+    pub max_catalog_entries: usize,
+    /// Levels of bundles inside bundles in a [`crate::Catalog`]: a bundle of packages only is
+    /// one level. Default 16 (the built-in ONTAP One is two).
+    pub max_bundle_depth: usize,
 }
 
 impl Limits {
-    /// The nesting depth that no setting can exceed: it bounds the parser's stack use.
+    /// The nesting depth that no setting can exceed. Reading, canonicalizing and verifying keep
+    /// their own stacks on the heap, so input within it needs no more thread stack than flat
+    /// input (tests/hostile.rs runs them at this depth on a 64 KiB thread).
     pub const HARD_MAX_DEPTH: usize = 128;
 
     pub(crate) fn depth(&self) -> usize {
@@ -62,6 +73,8 @@ impl Default for Limits {
             max_members: 4096,
             max_packages: 256,
             max_documents: 10_000,
+            max_catalog_entries: 10_000,
+            max_bundle_depth: 16,
         }
     }
 }

@@ -86,16 +86,27 @@ pub const TIB: u64 = 1 << 40;
 impl<'a> Nlf<'a> {
     /// Parse an NLF from text (surrounding whitespace allowed).
     pub fn parse(text: &'a str, limits: &Limits) -> Result<Nlf<'a>, Error> {
-        Nlf::from_node(json::parse(text, limits)?, limits)
+        Nlf::from_parsed(json::parse(text, limits)?, limits)
     }
 
     /// Parse an NLF from bytes, which must be UTF-8.
     pub fn parse_bytes(bytes: &'a [u8], limits: &Limits) -> Result<Nlf<'a>, Error> {
-        Nlf::from_node(json::parse_bytes(bytes, limits)?, limits)
+        Nlf::from_parsed(json::parse_bytes(bytes, limits)?, limits)
     }
 
-    /// Read the NLF fields of an already parsed JSON document.
+    /// Read the NLF fields of a JSON document built or changed by hand.
+    ///
+    /// The tree is first held to what [`json::parse`] guarantees ([`json::validate`]): a node
+    /// with a member named twice is refused with [`Error::DuplicateMember`], as the parser
+    /// refuses the text, because the accessors and the signed message would otherwise read
+    /// different members.
     pub fn from_node(root: Node<'a>, limits: &Limits) -> Result<Nlf<'a>, Error> {
+        json::validate(&root, limits)?;
+        Nlf::from_parsed(root, limits)
+    }
+
+    /// [`Nlf::from_node`] for a tree that [`json::parse`] returned, which needs no second check.
+    pub(crate) fn from_parsed(root: Node<'a>, limits: &Limits) -> Result<Nlf<'a>, Error> {
         let top = object(
             &root,
             "the document",
