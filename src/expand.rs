@@ -91,9 +91,13 @@ impl FeatureLicense {
     pub fn installed_license(&self) -> Option<&str> {
         self.installed_license.as_deref()
     }
-    /// The license serial number.
+    /// The license serial number, as text (a key's number in decimal).
     pub fn serial_number(&self) -> &str {
         &self.serial_number
+    }
+    /// The license serial number in the one form serials are compared in ([`crate::serial`]).
+    pub fn serial_key(&self) -> &crate::serial::SerialKey {
+        self.facts.id.serial_number()
     }
     /// The NLF `HostID`.
     pub fn host_id(&self) -> Option<&str> {

@@ -16,7 +16,16 @@ pub enum License<'a> {
 }
 
 impl<'a> License<'a> {
-    /// The serial number the license is issued under.
+    /// The serial number in the one form serials are compared in ([`crate::serial`]): a key's
+    /// number and an NLF's text meet here.
+    pub fn serial_key(&self) -> crate::serial::SerialKey {
+        match self {
+            License::Key(k) => crate::serial::SerialKey::of_number(k.serial_number()),
+            License::Nlf(n) => crate::serial::SerialKey::of(n.serial_number()),
+        }
+    }
+
+    /// The serial number the license is issued under, as text (a key's number in decimal).
     pub fn serial_number(&self) -> String {
         match self {
             License::Key(k) => k.serial_number().to_string(),

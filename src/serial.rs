@@ -12,6 +12,11 @@
 //! `1-80-000011` (NetApp's dashed forms are compared as written, dashes and all). Letters are
 //! compared as written too: serials are identifiers, not names.
 //!
+//! Accessors give serials in the form their source has them: text for NLFs and the cluster
+//! state (`&str`, `String`), a number for keys (`u64`, see `Key::serial_number`). To compare any
+//! two, use [`same_serial`] on text, or the one comparison type [`SerialKey`]
+//! (`License::serial_key`, `FeatureLicense::serial_key`, [`SerialKey::of_number`]).
+//!
 //! NetApp does not document how ONTAP compares serials; this rule is the crate's own, chosen so
 //! that the numeric form a key carries and the zero-padded text a system prints name one thing.
 //!

@@ -672,3 +672,21 @@ fn licenses_ending_within_warn_before_are_expiring_soon() {
     assert_eq!(kinds(&b), ["expiring_soon"]);
     assert!(Policy::default().with_warn_before(chrono::TimeDelta::days(-1)).is_err());
 }
+
+/// Crate's rule (`nlf::serial`): a key carries its serial as a number, and a serial made of
+/// digits compares by value, so a key issued for `000000000042` binds to the cluster and the
+/// node whose serial is `000000000042`.
+#[test]
+fn a_key_serial_matches_zero_padded_serial_text() {
+    let mut c = cluster(1, json!([]));
+    c.serial_number = "000000000042".into();
+    c.nodes[0].serial_number = "000000000043".into();
+    let cluster_key = key("NFS", Scope::Cluster, 42, None, false);
+    let node_key = key("CIFS", Scope::Node, 43, None, false);
+    let a = judge(&features(&[("c", &cluster_key), ("n", &node_key)]), &c);
+    assert!(a.findings.is_empty(), "{:?}", a.findings);
+    assert_eq!(status(&a, "nfs"), ShowStatus::Valid);
+    assert_eq!(status(&a, "cifs"), ShowStatus::Valid);
+    let f = features(&[("c", &cluster_key)]);
+    assert_eq!(f[0].serial_key(), &nlf::serial::SerialKey::of("000000000042"));
+}
