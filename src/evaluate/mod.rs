@@ -173,16 +173,7 @@ impl Policy {
     /// Set the leeway. A negative leeway would end licenses before their expiry and is refused
     /// ([`Error::InvalidPolicy`]).
     pub fn with_leeway(mut self, leeway: TimeDelta) -> Result<Policy, Error> {
-        if leeway < TimeDelta::zero() {
-            return Err(Error::InvalidPolicy {
-                setting: "leeway",
-                reason: format!(
-                    "{} seconds is negative; a leeway widens a license's term and is zero or more",
-                    leeway.num_seconds()
-                ),
-            });
-        }
-        self.leeway = leeway;
+        self.leeway = non_negative("leeway", leeway)?;
         Ok(self)
     }
 
@@ -214,33 +205,26 @@ impl Policy {
 
     /// Set the warning time; a negative one is refused ([`Error::InvalidPolicy`]).
     pub fn with_warn_before(mut self, warn_before: TimeDelta) -> Result<Policy, Error> {
-        if warn_before < TimeDelta::zero() {
-            return Err(Error::InvalidPolicy {
-                setting: "warn_before",
-                reason: format!(
-                    "{} seconds is negative; it is zero or more",
-                    warn_before.num_seconds()
-                ),
-            });
-        }
-        self.warn_before = warn_before;
+        self.warn_before = non_negative("warn_before", warn_before)?;
         Ok(self)
     }
 
     /// Set the rollback tolerance; a negative one is refused ([`Error::InvalidPolicy`]).
     pub fn with_rollback_tolerance(mut self, tolerance: TimeDelta) -> Result<Policy, Error> {
-        if tolerance < TimeDelta::zero() {
-            return Err(Error::InvalidPolicy {
-                setting: "rollback_tolerance",
-                reason: format!(
-                    "{} seconds is negative; it is zero or more",
-                    tolerance.num_seconds()
-                ),
-            });
-        }
-        self.rollback_tolerance = tolerance;
+        self.rollback_tolerance = non_negative("rollback_tolerance", tolerance)?;
         Ok(self)
     }
+}
+
+/// The durations of a [`Policy`] widen or warn; none may be negative.
+fn non_negative(setting: &'static str, delta: TimeDelta) -> Result<TimeDelta, Error> {
+    if delta < TimeDelta::zero() {
+        return Err(Error::InvalidPolicy {
+            setting,
+            reason: format!("{} seconds is negative; it must be zero or more", delta.num_seconds()),
+        });
+    }
+    Ok(delta)
 }
 
 /// ONTAP's `system license show-status` word for a package (see the [module docs](self)).
