@@ -95,9 +95,18 @@ pub(super) fn resolve<'l>(
         false
     });
 
-    // Different contents under one identity: who is in force.
-    let mut contents: HashMap<&LicenseId, Vec<&'l FeatureLicense>> = HashMap::new();
+    // Different contents under one identity: who is in force. Most identities have one
+    // content, so the lists are built only for those that have more.
+    let mut first: HashMap<&LicenseId, &Content> = HashMap::with_capacity(order.len());
+    let mut several: HashSet<&LicenseId> = HashSet::new();
     for &l in &order {
+        let c = *first.entry(&l.facts.id).or_insert(&l.facts.content);
+        if *c != l.facts.content {
+            several.insert(&l.facts.id);
+        }
+    }
+    let mut contents: HashMap<&LicenseId, Vec<&'l FeatureLicense>> = HashMap::new();
+    for &l in order.iter().filter(|l| several.contains(&l.facts.id)) {
         let list = contents.entry(&l.facts.id).or_default();
         if !list.iter().any(|o| o.facts.content == l.facts.content) {
             list.push(l);
@@ -134,6 +143,10 @@ pub(super) fn resolve<'l>(
     };
     let mut out = Vec::with_capacity(order.len());
     for l in order {
+        if several.is_empty() {
+            out.push(Candidate { license: l, conflict: false });
+            continue;
+        }
         if superseded.contains(&l.facts.content) {
             findings.push(finding(
                 l,
