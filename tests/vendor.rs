@@ -445,3 +445,62 @@ fn vendor_reply_does_not_grow_the_error_type() {
     // is the size before VendorReply was added (InvalidValue: two Strings, usize, &str).
     assert!(std::mem::size_of::<Error>() <= 72, "{}", std::mem::size_of::<Error>());
 }
+
+#[cfg(feature = "cli")]
+mod cli {
+    use std::process::Command;
+
+    fn audit(args: &[&str]) -> std::process::Output {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/vendors");
+        Command::new(env!("CARGO_BIN_EXE_nlf"))
+            .current_dir(dir)
+            .arg("audit")
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    #[test]
+    fn audit_table_says_not_signed_on_every_line() {
+        let out = audit(&[
+            "--now",
+            "2016-06-20",
+            "--demand",
+            "vCenter Server 5.5 Standard=3",
+            "ecl_list_sample.json",
+        ]);
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.lines().count() > 3);
+        assert!(
+            text.lines().filter(|l| !l.starts_with("VENDOR")).all(|l| l.contains("NOT SIGNED")),
+            "{text}"
+        );
+        assert!(text.contains("shortage"), "{text}");
+    }
+
+    #[test]
+    fn audit_json_has_no_nulls_and_reports_bad_inputs() {
+        let out = audit(&[
+            "--json",
+            "--now",
+            "2026-06-01",
+            "zstack_negative_available.json",
+            "zstack_float_count.json",
+        ]);
+        assert_eq!(out.status.code(), Some(1), "an unreadable body is exit status 1");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(!text.contains("null"), "{text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["signed"], false);
+        assert_eq!(v["errors"][0]["error"]["kind"], "invalid_value");
+        assert_eq!(v["findings"][0]["kind"], "quantity_exceeded");
+    }
+
+    #[test]
+    fn audit_vendor_flag_refuses_other_bodies() {
+        let out = audit(&["--vendor", "nls", "ecl_list_sample.json"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8(out.stdout).unwrap().contains("unrecognized_input"));
+    }
+}
