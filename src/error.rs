@@ -316,6 +316,18 @@ pub enum Error {
         /// What is wrong and what is allowed.
         reason: String,
     },
+    /// A vendor's API answered with an error instead of an inventory (ZStack's
+    /// `{"error": {…}}` reply); nothing was licensed by it.
+    #[error("{vendor} answered with error {code}: {message}")]
+    VendorReply {
+        /// Which vendor (`zstack`).
+        vendor: &'static str,
+        /// The vendor's error code, like `SYS.1001`.
+        code: String,
+        /// Its description, `(details)` when given, then `; caused by CODE: description` for
+        /// each nested cause, outermost first (each part clipped to 64 characters).
+        message: String,
+    },
 }
 
 impl Error {
@@ -350,6 +362,7 @@ impl Error {
             }
             Error::SerialNotNode { .. } => SERIAL_NOT_NODE,
             Error::Issue { .. } | Error::InvalidPolicy { .. } => GENERIC,
+            Error::VendorReply { .. } => EXTRACT_FAILED,
         }
     }
 
@@ -385,6 +398,7 @@ impl Error {
             Error::SerialNotNode { .. } => "serial_not_node",
             Error::Issue { .. } => "issue",
             Error::InvalidPolicy { .. } => "invalid_policy",
+            Error::VendorReply { .. } => "vendor_reply",
         }
     }
 

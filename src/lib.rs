@@ -67,6 +67,7 @@ pub mod serial;
 pub mod server;
 pub mod term;
 pub mod trust;
+pub mod vendor;
 
 pub use catalog::Catalog;
 pub use cluster::{ClusterState, NodeState, Usage};

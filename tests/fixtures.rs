@@ -113,6 +113,11 @@ const KINDS_NOT_FROM_INPUT: &[(&str, &str)] = &[
     ),
     ("issue", "the issuer (key28::issue, Issuer) refusing what it was asked to encode"),
     ("invalid_policy", "a Policy setting out of range (Policy::with_*), not a license"),
+    (
+        "vendor_reply",
+        "a vendor API's error reply, read by nlf::vendor (testdata/vendors/zstack_error_*.json), \
+         not by nlf::read",
+    ),
 ];
 
 /// The kinds `Error::kind` can return, read from its body in src/error.rs (the enum is

@@ -124,7 +124,7 @@ mod package;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, FixedOffset, Offset, TimeDelta, Utc};
 use serde::Serialize;
 
 pub use finding::{Finding, FindingKind};
@@ -151,6 +151,7 @@ pub struct Policy {
     include_unlicensed: bool,
     rollback_tolerance: TimeDelta,
     warn_before: TimeDelta,
+    vendor_zone: FixedOffset,
 }
 
 impl Default for Policy {
@@ -160,6 +161,7 @@ impl Default for Policy {
             include_unlicensed: false,
             rollback_tolerance: TimeDelta::hours(24),
             warn_before: TimeDelta::days(30),
+            vendor_zone: Utc.fix(),
         }
     }
 }
@@ -207,6 +209,25 @@ impl Policy {
     pub fn with_warn_before(mut self, warn_before: TimeDelta) -> Result<Policy, Error> {
         self.warn_before = non_negative("warn_before", warn_before)?;
         Ok(self)
+    }
+
+    /// The zone of vendor dates written without one, such as ZStack's `"2017-01-19 14:31:06"`
+    /// ([`crate::vendor::zstack`]): such a date is read as local time in this zone. Default UTC
+    /// (offset zero). ZStack writes its management node's local time; set the node's offset.
+    pub fn vendor_zone(&self) -> FixedOffset {
+        self.vendor_zone
+    }
+
+    /// Set the zone of zone-less vendor dates.
+    ///
+    /// ```
+    /// let tokyo = chrono::FixedOffset::east_opt(9 * 3600).unwrap();
+    /// assert_eq!(nlf::Policy::default().with_vendor_zone(tokyo).vendor_zone(), tokyo);
+    /// ```
+    #[must_use]
+    pub fn with_vendor_zone(mut self, zone: FixedOffset) -> Policy {
+        self.vendor_zone = zone;
+        self
     }
 
     /// Set the rollback tolerance; a negative one is refused ([`Error::InvalidPolicy`]).

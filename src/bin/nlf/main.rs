@@ -9,6 +9,7 @@
 
 #[macro_use]
 mod output;
+mod audit;
 mod io;
 mod issue_key;
 mod keygen;
@@ -53,6 +54,9 @@ enum Command {
     IssueKey(IssueKeyArgs),
     /// Generate an Ed25519 key pair (NAME.key.pem, NAME.pub.pem) or a key secret (NAME.secret.pem).
     Keygen(KeygenArgs),
+    /// Judge other vendors' license inventories (NTT ECL, ZStack, NVIDIA License System),
+    /// which are not signed and are trusted as read.
+    Audit(audit::AuditArgs),
 }
 
 /// Arguments of `nlf status`.
@@ -239,6 +243,7 @@ fn run(cli: Cli) -> Result<bool, Failure> {
         Command::Sign(args) => sign::run(args, cli.json),
         Command::IssueKey(args) => issue_key::run(args, cli.json),
         Command::Keygen(args) => keygen::run(args, cli.json),
+        Command::Audit(args) => audit::run(args, cli.json),
     }
 }
 
