@@ -22,7 +22,7 @@ shift
 case "$secs" in '' | *[!0-9]*) usage ;; esac
 
 fuzz="$(cd "$(dirname "$0")" && pwd)"
-all=(read key28 verify jcs_differential roundtrip evaluate)
+all=(read key28 verify jcs_differential roundtrip evaluate vendor)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all[@]}"); fi
 target_dir="${NLF_FUZZ_TARGET_DIR:-$fuzz/target}"
 log_dir="${NLF_FUZZ_LOG_DIR:-/tmp/nlf-fuzz-logs}"
