@@ -97,6 +97,7 @@ fn unverified_status_is_loud() {
     let o = nlf(&["status", "--trust", &path("demo/trust"), "--cluster", &cluster, &doc]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("1115142"), "{}", text(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// A negative leeway would end licenses before their expiry: a usage error (exit 2).
