@@ -17,6 +17,7 @@ use crate::license::License;
 use crate::limits::Limits;
 use crate::scope::Scope;
 use crate::serial::{canonical, SerialKey};
+use crate::term::{Term, TermState};
 use crate::trust::Keyring;
 
 use super::{Action, Argument, Installed, InstalledSet, LogChange, LogEntry, LogOutcome, Refusal};
@@ -232,16 +233,12 @@ pub fn plan_install(
         let mut refuse = |code: u32, message: String| {
             reasons.push(Reason { index: c.index, code, message });
         };
-        // Term (evaluate's rule 3): expired at `now - leeway`.
-        let latest_end =
-            now.checked_sub_signed(policy.leeway()).unwrap_or(DateTime::<Utc>::MIN_UTC);
-        if let Some(e) = l.features().iter().filter_map(FeatureLicense::expiry).min() {
-            if e <= latest_end {
-                refuse(
-                    codes::ALREADY_EXPIRED,
-                    format!("License has already expired: it expired at {}", e.to_rfc3339()),
-                );
-            }
+        // Term (the rule `evaluate` uses, `crate::term`).
+        if let Some(e) = expired(l, now, policy) {
+            refuse(
+                codes::ALREADY_EXPIRED,
+                format!("License has already expired: it expired at {}", e.to_rfc3339()),
+            );
         }
         // Binding (evaluate's rule 2), once per license.
         if let Some((code, message)) = binding(l.features(), &node_serials, cluster_serial) {
@@ -447,6 +444,15 @@ fn install_refusal(
         (code, message, first.map(|r| format!("index {}", r.index)))
     };
     Refusal { message, code, target, arguments }
+}
+
+/// When a license expired, if it has by `now` (the term rule of [`crate::term`], which
+/// `evaluate` uses: expired when `now` is past `end + leeway`).
+fn expired(l: &Installed, now: DateTime<Utc>, policy: &Policy) -> Option<DateTime<Utc>> {
+    l.features().iter().find_map(|f| {
+        let term = Term { start: f.start(), end: f.expiry() };
+        (term.state(now, policy) == TermState::Expired).then_some(f.expiry()).flatten()
+    })
 }
 
 /// Evaluate's binding rule, as an install refusal: the first feature that binds nowhere.
@@ -769,19 +775,13 @@ pub fn plan_clean_up(
             *slot |= x;
         }
     }
-    let latest_end = now.checked_sub_signed(policy.leeway()).unwrap_or(DateTime::<Utc>::MIN_UTC);
     let mut after = set.clone();
     let mut removed = Vec::new();
     for l in set.iter() {
         if l.features().iter().any(|f| f.package() == "cloud") {
             continue;
         }
-        let expired = l
-            .features()
-            .iter()
-            .filter_map(FeatureLicense::expiry)
-            .min()
-            .is_some_and(|e| e <= latest_end);
+        let expired = expired(l, now, policy).is_some();
         let unused = !l.features().is_empty()
             && l.features().iter().all(|f| in_use.get(f.package()) == Some(&false));
         let why = if what.expired && expired {
