@@ -210,6 +210,11 @@ fn an_nlfv2_serial_already_in_use_is_1115565() {
     assert_eq!(r.codes(), vec![1115565, 1115563], "{r}");
     assert!(r.arguments[1].message.contains("Data Protection Bundle"), "{r}");
     assert!(r.arguments[1].message.contains("snapmirror"), "{r}");
+    // Two NLFv2s on one serial in one request: the later one is refused the same way.
+    let first = v2("Core Bundle", &["Core Bundle"], "4212426890", None);
+    let r = install(&InstalledSet::new(), &body(&[&first, &other])).unwrap_err();
+    assert_eq!(r.codes(), vec![1115565, 1115563], "{r}");
+    assert!(r.arguments[0].message.contains("index 1"), "{r}");
 }
 
 /// NetApp, POST error table: 1115616 "Package details and serial number of license included in

@@ -257,9 +257,11 @@ pub fn plan_install(
                 );
             }
         }
-        // An NLFv2 serial already used by an installed NLF of another identity.
+        // An NLFv2 serial already used by an installed NLF of another identity, or by an
+        // earlier license of this request.
         if l.is_nlf_v2() {
-            if let Some(other) = set.iter().find(|o| {
+            let earlier = candidates.iter().take(pos).map(|e| &e.installed);
+            if let Some(other) = set.iter().chain(earlier).find(|o| {
                 !matches!(&**o.license(), License::Key(_))
                     && o.id() != l.id()
                     && o.id().serial_number() == l.id().serial_number()
@@ -267,7 +269,7 @@ pub fn plan_install(
                 refuse(
                     codes::SERIAL_IN_USE,
                     format!(
-                        "NLFv2 install failed as the license serial number is already in use: serial {} belongs to the installed {}",
+                        "NLFv2 install failed as the license serial number is already in use: serial {} belongs to {} (installed, or earlier in this request)",
                         l.id().serial_number(),
                         other.describe()
                     ),
