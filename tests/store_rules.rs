@@ -314,6 +314,9 @@ fn two_licenses_of_one_identity_in_one_request() {
     assert_eq!(r.code(), 1115617, "{r}");
     let conflicts: Vec<_> = r.arguments.iter().filter(|a| a.code == 1115616).collect();
     assert_eq!(conflicts.len(), 2, "{r}");
+    // Both are NLFv2s: each gets its package details (1115563).
+    let details: Vec<_> = r.arguments.iter().filter(|a| a.code == 1115563).collect();
+    assert_eq!(details.len(), 2, "{r}");
 }
 
 /// The store keeps the exact text given: an NLF sent escaped inside a REST body is stored as

@@ -311,6 +311,9 @@ pub fn plan_install(
                                     l.id()
                                 ),
                             });
+                            if e.installed.is_nlf_v2() {
+                                nlf_v2_failures.push((e.index, e.installed.describe()));
+                            }
                         }
                     }
                 }
