@@ -42,6 +42,22 @@ pub mod codes {
     pub const CONFLICT_SUMMARY: u32 = 1_115_617;
     /// NLFv2 license install failed as a license with newer timestamp already exists.
     pub const NEWER_EXISTS: u32 = 1_115_618;
+    /// Installation of the license failed.
+    pub const INSTALL_FAILED: u32 = 1_115_131;
+    /// One or more errors occurred when installing a NLFv2 license.
+    pub const NLF_V2_FAILED: u32 = 1_115_562;
+    /// Package details and serial number of license contained within the NLFv2 failure.
+    pub const NLF_V2_PACKAGE_FAILURE: u32 = 1_115_563;
+    /// Package is part of a NLFv2 license and cannot be removed individually (DELETE).
+    pub const PART_OF_NLF_V2: u32 = 1_115_564;
+    /// NLFv2 install failed as the license serial number is already in use.
+    pub const SERIAL_IN_USE: u32 = 1_115_565;
+    /// Cloud licenses cannot be deleted (DELETE).
+    pub const CLOUD_CANNOT_DELETE: u32 = 1_115_144;
+    /// A tier license that is still in use cannot be deleted (DELETE).
+    pub const TIER_IN_USE: u32 = 1_115_178;
+    /// License is still in use and cannot be removed (DELETE).
+    pub const LICENSE_IN_USE: u32 = 1_115_213;
 }
 
 /// Which limit of [`crate::Limits`] an input went past.

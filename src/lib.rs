@@ -65,6 +65,7 @@ mod scope;
 pub mod serial;
 #[cfg(feature = "server")]
 pub mod server;
+pub mod store;
 pub mod term;
 pub mod trust;
 pub mod vendor;

@@ -16,6 +16,7 @@ mod keygen;
 mod report;
 mod sign;
 mod status;
+mod store;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,6 +58,90 @@ enum Command {
     /// Judge other vendors' license inventories (NTT ECL, ZStack, NVIDIA License System),
     /// which are not signed and are trusted as read.
     Audit(audit::AuditArgs),
+    /// Install licenses into a store directory (trust/, cluster.json, licenses.db), like
+    /// `system license add`: each input is installed atomically or refused with every reason.
+    Add(AddArgs),
+    /// Delete licenses from a store, like `system license delete`.
+    Delete(DeleteArgs),
+    /// Remove expired and/or unused licenses from a store, like `system license clean-up`.
+    CleanUp(CleanUpArgs),
+    /// List a store's installed licenses, like `system license show`.
+    Show(StoreDirArgs),
+    /// Print a store's audit log, one JSON object a line.
+    Log(StoreDirArgs),
+    /// Write a store's installed licenses as files into OUT.
+    Export(ExportArgs),
+}
+
+/// Arguments of `nlf add`.
+#[derive(Args)]
+pub struct AddArgs {
+    /// The store directory.
+    pub dir: PathBuf,
+    /// License files, - for standard input, or the text of a 28-character key.
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+    /// Change at this time (RFC 3339 or YYYY-MM-DD) instead of now.
+    #[arg(long, value_name = "TIME", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+/// Arguments of `nlf delete`.
+#[derive(Args)]
+pub struct DeleteArgs {
+    /// The store directory.
+    pub dir: PathBuf,
+    /// The package to delete (its licenses for --serial).
+    #[arg(
+        long,
+        conflicts_with = "installed_license",
+        required_unless_present = "installed_license"
+    )]
+    pub package: Option<String>,
+    /// A whole NLFv2 by its installed license (`*` matches any run: Core*Bundle).
+    #[arg(long)]
+    pub installed_license: Option<String>,
+    /// The serial number, or * for every serial.
+    #[arg(long)]
+    pub serial: String,
+    /// Change at this time (RFC 3339 or YYYY-MM-DD) instead of now.
+    #[arg(long, value_name = "TIME", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+/// Arguments of `nlf clean-up`.
+#[derive(Args)]
+pub struct CleanUpArgs {
+    /// The store directory.
+    pub dir: PathBuf,
+    /// Remove expired licenses.
+    #[arg(long)]
+    pub expired: bool,
+    /// Remove licenses of packages the cluster state reports as not in use.
+    #[arg(long)]
+    pub unused: bool,
+    /// Only list what would be removed.
+    #[arg(long)]
+    pub simulate: bool,
+    /// Change at this time (RFC 3339 or YYYY-MM-DD) instead of now.
+    #[arg(long, value_name = "TIME", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+/// Arguments of `nlf show` and `nlf log`.
+#[derive(Args)]
+pub struct StoreDirArgs {
+    /// The store directory.
+    pub dir: PathBuf,
+}
+
+/// Arguments of `nlf export`.
+#[derive(Args)]
+pub struct ExportArgs {
+    /// The store directory.
+    pub dir: PathBuf,
+    /// The directory to write the license files into.
+    pub out: PathBuf,
 }
 
 /// Arguments of `nlf status`.
@@ -244,6 +329,33 @@ fn run(cli: Cli) -> Result<bool, Failure> {
         Command::IssueKey(args) => issue_key::run(args, cli.json),
         Command::Keygen(args) => keygen::run(args, cli.json),
         Command::Audit(args) => audit::run(args, cli.json),
+        Command::Add(a) => store::add(&a.dir, &a.inputs, a.now.unwrap_or_else(now), cli.json),
+        Command::Delete(a) => {
+            let target = match (a.package, a.installed_license) {
+                (Some(package), _) => {
+                    nlf::store::DeleteTarget::Package { package, serial: a.serial }
+                }
+                (None, Some(name)) => {
+                    nlf::store::DeleteTarget::InstalledLicense { name, serial: a.serial }
+                }
+                (None, None) => {
+                    return Err(Failure::Usage(
+                        "delete needs --package P or --installed-license NAME".into(),
+                    ))
+                }
+            };
+            store::delete(&a.dir, target, a.now.unwrap_or_else(now), cli.json)
+        }
+        Command::CleanUp(a) => store::clean_up(
+            &a.dir,
+            nlf::store::CleanUp { expired: a.expired, unused: a.unused },
+            a.simulate,
+            a.now.unwrap_or_else(now),
+            cli.json,
+        ),
+        Command::Show(a) => store::show(&a.dir, cli.json),
+        Command::Log(a) => store::log(&a.dir),
+        Command::Export(a) => store::export(&a.dir, &a.out, cli.json),
     }
 }
 

@@ -12,6 +12,29 @@ use crate::{Failure, StatusArgs};
 /// Check the arguments, read the cluster state, trust and catalog, and judge.
 pub fn run(args: StatusArgs, as_json: bool) -> Result<bool, Failure> {
     let StatusArgs { cluster, trust, now, leeway, all, catalog, unverified, inputs } = args;
+    // A store directory (one with licenses.db): judge the store, behind its clock guard.
+    if let [dir] = inputs.as_slice() {
+        if crate::store::has_store(dir) && cluster.is_none() && trust.is_empty() && !unverified {
+            let now = now.unwrap_or_else(crate::now);
+            let (assessment, cluster, unusable) =
+                crate::store::judge(dir, now, &policy_of(leeway, all)?)?;
+            let errors: Vec<InputError> = unusable
+                .iter()
+                .map(|u| InputError {
+                    file: 0,
+                    index: None,
+                    path: format!("{} row {}", crate::store::DB, u.row),
+                    problem: Problem::Unreadable(u.reason.clone()),
+                })
+                .collect();
+            if as_json {
+                print_json_report(&assessment, &errors);
+            } else {
+                print_table(&assessment, &errors, &cluster, now);
+            }
+            return Ok(errors.is_empty());
+        }
+    }
     let found = expand_inputs(&inputs)?;
     let cluster_path = cluster.or(found.cluster).ok_or_else(|| {
         Failure::Usage(
@@ -37,15 +60,7 @@ pub fn run(args: StatusArgs, as_json: bool) -> Result<bool, Failure> {
         _ => a == b,
     };
     let files: Vec<PathBuf> = found.files.into_iter().filter(|f| !same(f, &cluster_path)).collect();
-    let leeway = chrono::TimeDelta::try_seconds(leeway).ok_or_else(|| {
-        Failure::Usage(format!("--leeway {leeway}: at most {} seconds", i64::MAX / 1000))
-    })?;
-    let mut policy = nlf::Policy::default()
-        .with_leeway(leeway)
-        .map_err(|e| Failure::Usage(format!("--leeway: {e}")))?;
-    if all {
-        policy = policy.including_unlicensed();
-    }
+    let policy = policy_of(leeway, all)?;
 
     let proof = if unverified { Proof::Unchecked } else { Proof::Keyring(&keyring) };
     let (licenses, errors) = read_and_verify(&files, proof, &cat);
@@ -59,6 +74,20 @@ pub fn run(args: StatusArgs, as_json: bool) -> Result<bool, Failure> {
         print_table(&assessment, &errors, &cluster, now);
     }
     Ok(errors.is_empty())
+}
+
+/// The policy of `--leeway` and `--all`.
+fn policy_of(leeway: i64, all: bool) -> Result<nlf::Policy, Failure> {
+    let leeway = chrono::TimeDelta::try_seconds(leeway).ok_or_else(|| {
+        Failure::Usage(format!("--leeway {leeway}: at most {} seconds", i64::MAX / 1000))
+    })?;
+    let mut policy = nlf::Policy::default()
+        .with_leeway(leeway)
+        .map_err(|e| Failure::Usage(format!("--leeway: {e}")))?;
+    if all {
+        policy = policy.including_unlicensed();
+    }
+    Ok(policy)
 }
 
 /// How the licenses are proven before they are judged.

@@ -1,0 +1,564 @@
+//! The durable license store: the rules of [`super::rules`] kept in SQLite (feature `store`).
+//!
+//! One change is one transaction, begun `IMMEDIATE` so that concurrent processes serialize on
+//! the database's write lock (waiting up to [`BUSY_TIMEOUT`]) instead of failing; the journal is
+//! a write-ahead log with `synchronous=FULL`, so a change that returned is on disk and a process
+//! killed at any instant leaves the store exactly before or after a change.
+//!
+//! Schema (version in `PRAGMA user_version`, migrations applied in order by [`Store::open`]):
+//! `license` holds every license ever installed, as the exact text given, its identity, when
+//! and by whom it was installed, and when and how it left (`replaced`, `deleted`,
+//! `cleaned_up`); the installed set is the rows that have not left, at most one per identity
+//! (a unique partial index). `mark` holds the clock guard's high-water mark. `log` is the audit
+//! log; triggers refuse any `UPDATE` or `DELETE` of it, so it is append-only whoever writes.
+//!
+//! Every row is read and verified again when the store loads it: a row edited outside the crate
+//! (text that no longer verifies, or an identity that is not the text's) is reported as
+//! [`Unusable`] and not used.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use crate::catalog::Catalog;
+use crate::cluster::ClusterState;
+use crate::evaluate::{Assessment, Finding, Policy};
+use crate::identity::LicenseId;
+use crate::license::License;
+use crate::limits::Limits;
+use crate::trust::Keyring;
+
+use super::rules::{self, log_entry, request_summary, CleanUp, DeleteTarget, IndexOutcome};
+use super::{Action, Installed, InstalledSet, LogChange, LogEntry, Refusal};
+
+/// How long a change waits for another process's change to finish.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The schema migrations, in order; migration `i` brings `user_version` from `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE license (
+    row          INTEGER PRIMARY KEY,
+    identity     TEXT NOT NULL,
+    text         TEXT NOT NULL,
+    installed_at TEXT NOT NULL,
+    installed_by TEXT NOT NULL,
+    removed_at   TEXT,
+    removal      TEXT
+);
+CREATE UNIQUE INDEX license_installed ON license(identity) WHERE removed_at IS NULL;
+CREATE TABLE mark (
+    only INTEGER PRIMARY KEY CHECK (only = 1),
+    at   TEXT NOT NULL
+);
+CREATE TABLE log (
+    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    at     TEXT NOT NULL,
+    actor  TEXT NOT NULL,
+    action TEXT NOT NULL,
+    entry  TEXT NOT NULL
+);
+CREATE TRIGGER log_no_update BEFORE UPDATE ON log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER log_no_delete BEFORE DELETE ON log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"#];
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The change was refused by the rules (it is in the audit log).
+    #[error("{0}")]
+    Refused(Refusal),
+    /// The database failed (I/O, locking, corruption).
+    #[error("license store database: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// The database is not one this crate can use (a newer schema, an unreadable value).
+    #[error("license store: {0}")]
+    Schema(String),
+}
+
+impl StoreError {
+    /// The ONTAP error code: the refusal's, or 1115117 (generic licensing error).
+    pub fn code(&self) -> u32 {
+        match self {
+            StoreError::Refused(r) => r.code(),
+            _ => crate::error::codes::GENERIC,
+        }
+    }
+
+    /// The refusal, when the rules refused.
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            StoreError::Refused(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// A stored license row that cannot be used: its text no longer verifies or reads as another
+/// identity (edited outside the crate, or trust has changed).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Unusable {
+    /// The row number.
+    pub row: i64,
+    /// The identity recorded with it.
+    pub identity: String,
+    /// Why it is not used.
+    pub reason: String,
+}
+
+/// What the store holds, as loaded.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    /// The installed licenses that verified.
+    pub set: InstalledSet,
+    /// The rows that did not.
+    pub unusable: Vec<Unusable>,
+}
+
+/// An accepted install.
+#[derive(Debug, Clone)]
+pub struct InstallOutcome {
+    /// Each license of the request.
+    pub outcomes: Vec<IndexOutcome>,
+    /// The licenses that newer ones replaced.
+    pub replaced: Vec<Installed>,
+    /// The time it was made at.
+    pub at: DateTime<Utc>,
+    /// The `clock_rollback` finding, when the time asked for was set back.
+    pub rollback: Option<Finding>,
+}
+
+/// An accepted delete.
+#[derive(Debug, Clone)]
+pub struct DeleteOutcome {
+    /// The licenses removed.
+    pub removed: Vec<Installed>,
+    /// The `clock_rollback` finding, when the time asked for was set back.
+    pub rollback: Option<Finding>,
+}
+
+/// A clean-up, done or simulated.
+#[derive(Debug, Clone)]
+pub struct CleanUpOutcome {
+    /// The licenses removed (or, simulated, that would be), each with why.
+    pub removed: Vec<(Installed, &'static str)>,
+    /// Whether it only listed them.
+    pub simulated: bool,
+    /// The `clock_rollback` finding, when the time asked for was set back.
+    pub rollback: Option<Finding>,
+}
+
+/// A license store in an SQLite database file.
+pub struct Store {
+    conn: Connection,
+    keyring: Keyring,
+    catalog: Catalog,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.conn.path()).finish_non_exhaustive()
+    }
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Schema(format!("stored time \"{text}\" is not RFC 3339: {e}")))
+}
+
+fn identity(id: &LicenseId) -> Result<String, StoreError> {
+    serde_json::to_string(id).map_err(|e| StoreError::Schema(format!("identity: {e}")))
+}
+
+impl Store {
+    /// Open (creating it when absent) the store at `path`, bring its schema up to date, and
+    /// use `keyring` to verify what it loads and installs.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] when the file cannot be opened or written,
+    /// [`StoreError::Schema`] when its schema is newer than this crate.
+    pub fn open(path: &Path, keyring: Keyring, catalog: Catalog) -> Result<Store, StoreError> {
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Schema(format!(
+                "the database would not switch to write-ahead logging (journal mode {mode})"
+            )));
+        }
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+        if version > known {
+            return Err(StoreError::Schema(format!(
+                "the database has schema version {version}; this crate knows versions up to {known}"
+            )));
+        }
+        for (i, m) in (0i64..).zip(MIGRATIONS.iter()).skip(usize::try_from(version).unwrap_or(0)) {
+            tx.execute_batch(m)?;
+            tx.pragma_update(None, "user_version", i + 1)?;
+        }
+        tx.commit()?;
+        Ok(Store { conn, keyring, catalog, limits: Limits::default() })
+    }
+
+    /// Use these limits when reading requests and stored licenses.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Store {
+        self.limits = limits;
+        self
+    }
+
+    /// The catalog the store resolves package names with.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The schema version of the database.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// SQLite's `PRAGMA integrity_check` answer (`ok` for a sound database).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    /// The installed licenses and the rows that could not be used.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Schema`].
+    pub fn load(&self) -> Result<Loaded, StoreError> {
+        load(&self.conn, &self.keyring, &self.catalog, &self.limits)
+    }
+
+    /// The installed licenses (rows that do not verify are left out: see [`Store::load`]).
+    ///
+    /// # Errors
+    /// As [`Store::load`].
+    pub fn installed(&self) -> Result<InstalledSet, StoreError> {
+        Ok(self.load()?.set)
+    }
+
+    /// The clock guard's high-water mark.
+    ///
+    /// # Errors
+    /// As [`Store::load`].
+    pub fn mark(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        read_mark(&self.conn)
+    }
+
+    /// The audit log, oldest first.
+    ///
+    /// # Errors
+    /// As [`Store::load`].
+    pub fn log(&self) -> Result<Vec<LogEntry>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT entry FROM log ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let text = row?;
+            out.push(
+                serde_json::from_str(&text)
+                    .map_err(|e| StoreError::Schema(format!("log entry: {e}")))?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// The installed licenses as files: a name (`NNNN-<serial>.nlf` or `.key`) and the exact
+    /// text given.
+    ///
+    /// # Errors
+    /// As [`Store::load`].
+    pub fn export(&self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(self
+            .installed()?
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let ext = if matches!(&**l.license(), License::Key(_)) { "key" } else { "nlf" };
+                let serial: String = l
+                    .id()
+                    .serial_number()
+                    .as_str()
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+                    .collect();
+                (format!("{i:04}-{serial}.{ext}"), l.text().to_owned())
+            })
+            .collect())
+    }
+
+    /// Judge the installed licenses at `now` behind the clock guard (and move the mark).
+    ///
+    /// # Errors
+    /// As [`Store::load`].
+    pub fn judge(
+        &mut self,
+        cluster: &ClusterState,
+        now: DateTime<Utc>,
+        policy: &Policy,
+    ) -> Result<Assessment, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let loaded = load(&tx, &self.keyring, &self.catalog, &self.limits)?;
+        let mark = read_mark(&tx)?;
+        let (assessment, new_mark) =
+            rules::judge(&loaded.set, mark, cluster, now, policy, &self.catalog);
+        write_mark(&tx, new_mark)?;
+        tx.commit()?;
+        Ok(assessment)
+    }
+
+    /// Install every license in `request`, atomically (see [`super::plan_install`]).
+    ///
+    /// # Errors
+    /// [`StoreError::Refused`] with every reason (the refusal is logged), or a database error.
+    pub fn install(
+        &mut self,
+        request: &[u8],
+        actor: &str,
+        cluster: &ClusterState,
+        now: DateTime<Utc>,
+        policy: &Policy,
+    ) -> Result<InstallOutcome, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let loaded = load(&tx, &self.keyring, &self.catalog, &self.limits)?;
+        let g = rules::guard(read_mark(&tx)?, now, policy);
+        let plan = rules::plan_install(
+            &loaded.set,
+            request,
+            &self.keyring,
+            &self.catalog,
+            &self.limits,
+            cluster,
+            g.at,
+            policy,
+        );
+        let summary = request_summary(request);
+        let rollback_at = g.rollback.as_ref().map(|_| now);
+        let result = match plan {
+            Ok(plan) => {
+                for l in &plan.added {
+                    retire(&tx, l.id(), g.at, "replaced")?;
+                    tx.execute(
+                        "INSERT INTO license (identity, text, installed_at, installed_by) VALUES (?1, ?2, ?3, ?4)",
+                        params![identity(l.id())?, l.text(), time(g.at), actor],
+                    )?;
+                }
+                let entry = log_entry(
+                    g.at,
+                    actor,
+                    Action::Install,
+                    summary,
+                    Ok((plan.log_changes(), rollback_at)),
+                );
+                append_log(&tx, &entry)?;
+                Ok(InstallOutcome {
+                    outcomes: plan.outcomes,
+                    replaced: plan.replaced,
+                    at: g.at,
+                    rollback: g.rollback,
+                })
+            }
+            Err(refusal) => {
+                let entry = log_entry(g.at, actor, Action::Install, summary, Err(&refusal));
+                append_log(&tx, &entry)?;
+                Err(StoreError::Refused(refusal))
+            }
+        };
+        write_mark(&tx, g.mark)?;
+        tx.commit()?;
+        result
+    }
+
+    /// Delete what `target` names (see [`super::plan_delete`]).
+    ///
+    /// # Errors
+    /// [`StoreError::Refused`] (logged): "entry doesn't exist" (4), 1115564, 1115144, 1115178,
+    /// 1115213; or a database error.
+    pub fn delete(
+        &mut self,
+        target: &DeleteTarget,
+        actor: &str,
+        cluster: &ClusterState,
+        now: DateTime<Utc>,
+        policy: &Policy,
+    ) -> Result<DeleteOutcome, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let loaded = load(&tx, &self.keyring, &self.catalog, &self.limits)?;
+        let g = rules::guard(read_mark(&tx)?, now, policy);
+        let plan = rules::plan_delete(&loaded.set, target, &self.catalog, cluster, g.at, policy);
+        let rollback_at = g.rollback.as_ref().map(|_| now);
+        let result = match plan {
+            Ok(plan) => {
+                let mut changes = Vec::new();
+                for l in &plan.removed {
+                    retire(&tx, l.id(), g.at, "deleted")?;
+                    changes.push(LogChange {
+                        change: "deleted".into(),
+                        license: l.id().to_string(),
+                        text: Some(l.text().to_owned()),
+                    });
+                }
+                let entry = log_entry(
+                    g.at,
+                    actor,
+                    Action::Delete,
+                    target.to_string(),
+                    Ok((changes, rollback_at)),
+                );
+                append_log(&tx, &entry)?;
+                Ok(DeleteOutcome { removed: plan.removed, rollback: g.rollback })
+            }
+            Err(refusal) => {
+                let entry =
+                    log_entry(g.at, actor, Action::Delete, target.to_string(), Err(&refusal));
+                append_log(&tx, &entry)?;
+                Err(StoreError::Refused(refusal))
+            }
+        };
+        write_mark(&tx, g.mark)?;
+        tx.commit()?;
+        result
+    }
+
+    /// Remove expired and/or unused licenses (see [`super::plan_clean_up`]); `simulate` only
+    /// lists them (and is logged as such).
+    ///
+    /// # Errors
+    /// A database error.
+    #[allow(clippy::too_many_arguments)]
+    pub fn clean_up(
+        &mut self,
+        what: CleanUp,
+        simulate: bool,
+        actor: &str,
+        cluster: &ClusterState,
+        now: DateTime<Utc>,
+        policy: &Policy,
+    ) -> Result<CleanUpOutcome, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let loaded = load(&tx, &self.keyring, &self.catalog, &self.limits)?;
+        let g = rules::guard(read_mark(&tx)?, now, policy);
+        let plan = rules::plan_clean_up(&loaded.set, what, &self.catalog, cluster, g.at, policy);
+        let mut changes = Vec::new();
+        for (l, why) in &plan.removed {
+            if !simulate {
+                retire(&tx, l.id(), g.at, "cleaned_up")?;
+            }
+            changes.push(LogChange {
+                change: format!(
+                    "{}{why}",
+                    if simulate { "would_clean_up_" } else { "cleaned_up_" }
+                ),
+                license: l.id().to_string(),
+                text: (!simulate).then(|| l.text().to_owned()),
+            });
+        }
+        let request =
+            format!("expired={} unused={} simulate={simulate}", what.expired, what.unused);
+        let rollback_at = g.rollback.as_ref().map(|_| now);
+        let entry = log_entry(g.at, actor, Action::CleanUp, request, Ok((changes, rollback_at)));
+        append_log(&tx, &entry)?;
+        write_mark(&tx, g.mark)?;
+        tx.commit()?;
+        Ok(CleanUpOutcome { removed: plan.removed, simulated: simulate, rollback: g.rollback })
+    }
+}
+
+fn load(
+    conn: &Connection,
+    keyring: &Keyring,
+    catalog: &Catalog,
+    limits: &Limits,
+) -> Result<Loaded, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT row, identity, text, installed_at FROM license WHERE removed_at IS NULL ORDER BY row",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut loaded = Loaded::default();
+    let mut licenses = Vec::new();
+    for row in rows {
+        let (row, id, text, at) = row?;
+        let at = parse_time(&at)?;
+        match Installed::load(&text, keyring, catalog, limits, at) {
+            Ok(l) if identity(l.id())? == id => licenses.push(l),
+            Ok(l) => loaded.unusable.push(Unusable {
+                row,
+                identity: id,
+                reason: format!("its text reads as {}, not the identity stored with it", l.id()),
+            }),
+            Err(e) => loaded.unusable.push(Unusable {
+                row,
+                identity: id,
+                reason: format!("its text no longer verifies: {e} ({})", e.code()),
+            }),
+        }
+    }
+    loaded.set = InstalledSet::from_licenses(licenses);
+    Ok(loaded)
+}
+
+fn read_mark(conn: &Connection) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let at: Option<String> =
+        conn.query_row("SELECT at FROM mark WHERE only = 1", [], |r| r.get(0)).optional()?;
+    at.map(|t| parse_time(&t)).transpose()
+}
+
+fn write_mark(conn: &Connection, at: DateTime<Utc>) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO mark (only, at) VALUES (1, ?1) ON CONFLICT (only) DO UPDATE SET at = excluded.at",
+        params![time(at)],
+    )?;
+    Ok(())
+}
+
+/// Mark the installed row of an identity (a verified one, or an unusable one that a verified
+/// license of its identity now replaces) as having left the set.
+fn retire(
+    conn: &Connection,
+    id: &LicenseId,
+    at: DateTime<Utc>,
+    how: &str,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE license SET removed_at = ?1, removal = ?2 WHERE removed_at IS NULL AND identity = ?3",
+        params![time(at), how, identity(id)?],
+    )?;
+    Ok(())
+}
+
+fn append_log(conn: &Connection, entry: &LogEntry) -> Result<(), StoreError> {
+    let text =
+        serde_json::to_string(entry).map_err(|e| StoreError::Schema(format!("log entry: {e}")))?;
+    conn.execute(
+        "INSERT INTO log (at, actor, action, entry) VALUES (?1, ?2, ?3, ?4)",
+        params![time(entry.at), entry.actor, entry.action.as_str(), text],
+    )?;
+    Ok(())
+}
