@@ -119,3 +119,16 @@ fn status_on_the_demo_without_a_database_reads_its_licenses() {
     assert!(text(&o).contains("fabricpool"), "{}", text(&o));
     assert!(!demo().join("licenses.db").exists());
 }
+
+/// The clock-rollback guard as a user sees it: `status` at a time a year before the store's
+/// mark is judged at the mark, and the header says so beside the `clock_rollback` finding.
+#[test]
+fn status_before_the_mark_says_when_it_judged() {
+    let (_d, dir) = store_dir();
+    let o = nlf(&["add", &dir, &license("core-bundle.nlf"), "--now", NOW]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = nlf(&["status", &dir, "--now", "2025-11-25T00:00:00Z"]);
+    let out = text(&o);
+    assert!(out.contains("at 2026-11-25T00:00:00Z (asked for 2025-11-25T00:00:00Z"), "{out}");
+    assert!(out.contains("the clock was set back"), "{out}");
+}

@@ -292,12 +292,20 @@ fn print_table(
     if !errors.is_empty() {
         out!();
     }
+    // A store judges at its mark when the clock was set back: say the time actually used.
+    let judged_at = assessment.findings.iter().find_map(|f| match f.kind {
+        nlf::FindingKind::ClockRollback { judged_at, .. } => Some(judged_at),
+        _ => None,
+    });
+    let at = match judged_at {
+        Some(t) => format!("{} (asked for {}: the clock was set back)", moment(t), moment(now)),
+        None => moment(now),
+    };
     out!(
-        "Cluster {} (serial {}), {} node(s), at {}",
+        "Cluster {} (serial {}), {} node(s), at {at}",
         cluster.name,
         cluster.serial_number,
-        cluster.nodes.len(),
-        moment(now)
+        cluster.nodes.len()
     );
     out!();
     // Without checked signatures the header and every row say so.
