@@ -170,25 +170,45 @@ fn quantity(r: &Record) -> String {
 
 fn print_table(report: &VendorReport, errors: &[(String, Error)]) {
     out!("judged at {}: {} ({NOT_SIGNED})", moment(report.judged_at), report.state.as_str());
-    out!("VENDOR  PRODUCT  ID  TERM  USED/LICENSED  STATE  FINDINGS");
-    for r in &report.records {
-        let found: Vec<&str> = report
-            .findings
-            .iter()
-            .filter(|f| f.vendor == r.vendor && f.entitlement.as_deref() == Some(r.id.as_str()))
-            .map(|f| f.kind_name())
-            .collect();
-        out!(
-            "{}  {}  {}  {}  {}  {}{}  {}  [{NOT_SIGNED}]",
-            r.vendor,
-            r.product,
-            r.id,
-            term(r),
-            quantity(r),
-            r.state.as_str(),
-            if r.current { "" } else { " (not current)" },
-            if found.is_empty() { "-".to_owned() } else { found.join(",") },
-        );
+    // One row per record, columns as wide as their widest cell.
+    let header = ["VENDOR", "PRODUCT", "ID", "TERM", "USED/LICENSED", "STATE", "FINDINGS"];
+    let rows: Vec<[String; 7]> = report
+        .records
+        .iter()
+        .map(|r| {
+            let found: Vec<&str> = report
+                .findings
+                .iter()
+                .filter(|f| f.vendor == r.vendor && f.entitlement.as_deref() == Some(r.id.as_str()))
+                .map(|f| f.kind_name())
+                .collect();
+            [
+                r.vendor.to_string(),
+                r.product.clone(),
+                r.id.clone(),
+                term(r),
+                quantity(r),
+                format!("{}{}", r.state.as_str(), if r.current { "" } else { " (not current)" }),
+                if found.is_empty() { "-".to_owned() } else { found.join(",") },
+            ]
+        })
+        .collect();
+    let mut width = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in width.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: [&str; 7]| {
+        let mut text = String::new();
+        for (cell, w) in cells.iter().zip(width) {
+            text.push_str(&format!("{cell:<w$}  "));
+        }
+        out!("{text}[{NOT_SIGNED}]");
+    };
+    line(header);
+    for [a, b, c, d, e, f, g] in &rows {
+        line([a, b, c, d, e, f, g]);
     }
     for p in &report.products {
         out!(
