@@ -175,7 +175,7 @@ pub fn expand(license: &Verified<License<'_>>, catalog: &Catalog) -> Vec<Feature
 
 /// [`expand`] without proof: the feature licenses of a license whose signature was not
 /// checked, for judging licenses signed by someone whose key is not at hand (NetApp-signed
-/// NLFs). They stay [`Unverified`], so they cannot be given to [`crate::evaluate`]; only
+/// NLFs). They stay [`Unverified`], so they cannot be given to [`crate::evaluate()`]; only
 /// [`crate::evaluate_unverified`] takes them, and it says so in every finding.
 pub fn expand_unverified(
     license: &Unverified<License<'_>>,

@@ -35,6 +35,13 @@
 //! # Ok::<(), nlf::Error>(())
 //! ```
 //!
+//! The stages, in the order data flows: [`read`] (input detection) and the readers
+//! ([`key28`], [`nlf`], [`json`]); [`trust`] (proof); [`expand`] with the [`catalog`]; [`evaluate()`]
+//! (compliance, with [`identity`], [`serial`] and [`term`]) into a [`report`]. Beside them:
+//! [`store`] (installed licenses under ONTAP's install, delete and clean-up rules; durable in
+//! SQLite with feature `store`), [`vendor`] (NTT ECL, ZStack and NVIDIA inventories judged by the
+//! same term rules) and, with feature `server`, ONTAP's REST query language.
+//!
 //! Formats: `docs/key28.md` (28-character keys) and `docs/nlf-signature.md` (NLF signatures)
 //! in the repository are normative.
 #![forbid(unsafe_code)]

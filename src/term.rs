@@ -1,5 +1,5 @@
 //! The term and quantity rules every license path shares: ONTAP licenses
-//! ([`crate::evaluate`]) and other vendors' inventories alike. There is no second copy of
+//! ([`crate::evaluate()`]) and other vendors' inventories alike. There is no second copy of
 //! these rules anywhere in the crate.
 //!
 //! **Term.** A license with a start and an end is in force from `start - leeway` until

@@ -15,7 +15,7 @@
 //! read, verified and judged against the installed set and the cluster; every failing one is a
 //! reason worded as ONTAP words it, "Failed to install the license at index N: …". Reasons:
 //! 1115130 nothing given; the read and verify codes (1115159, 1115141, 1115142, 655294465 …);
-//! 1115160 already expired (the term rule of [`crate::evaluate`], with [`crate::Policy::leeway`]);
+//! 1115160 already expired (the term rule of [`crate::term`], with [`crate::Policy::leeway`]);
 //! 1115134 a node license whose serial is no node of the cluster, 1115152 a cluster license for
 //! another cluster (the binding rule of `evaluate`); 1115565 an NLFv2 whose serial number an
 //! installed NLF of another identity already uses; 1115131 a 28-character key for a feature an
@@ -232,7 +232,7 @@ impl InstalledSet {
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
     }
-    /// Every feature license of every installed license: what [`crate::evaluate`] judges.
+    /// Every feature license of every installed license: what [`crate::evaluate()`] judges.
     pub fn features(&self) -> Vec<FeatureLicense> {
         self.iter().flat_map(|l| l.features.iter().cloned()).collect()
     }

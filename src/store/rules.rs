@@ -56,7 +56,7 @@ pub fn guard(mark: Option<DateTime<Utc>>, now: DateTime<Utc>, policy: &Policy) -
     }
 }
 
-/// Judge an installed set at `now` behind the clock guard: [`crate::evaluate`] on its feature
+/// Judge an installed set at `now` behind the clock guard: [`crate::evaluate()`] on its feature
 /// licenses at the guarded time, plus the `clock_rollback` finding when there is one. Returns
 /// the assessment and the new mark.
 pub fn judge(
