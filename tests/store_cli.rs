@@ -132,3 +132,63 @@ fn status_before_the_mark_says_when_it_judged() {
     assert!(out.contains("at 2026-11-25T00:00:00Z (asked for 2025-11-25T00:00:00Z"), "{out}");
     assert!(out.contains("the clock was set back"), "{out}");
 }
+
+/// Several `nlf add` and `nlf delete` processes at once on one store are serialized and lose
+/// nothing: the installed set is what a model of the accepted changes says.
+#[test]
+fn concurrent_cli_processes_lose_nothing() {
+    let (_d, dir) = store_dir();
+    let pem = std::fs::read_to_string(demo().join("trust/vendor.secret.pem")).unwrap();
+    let secret = nlf::trust::key_secret_from_pem(&pem).unwrap();
+    let nodes = [4_212_426_890u64, 4_212_426_891, 4_212_426_892];
+    // Worker w adds keys for packages 6w+1 ..= 6w+6 on a node, then deletes its second one.
+    let workers: Vec<Vec<(String, String)>> = (0..4u8)
+        .map(|w| {
+            (1..=6u8)
+                .map(|i| {
+                    let code = w * 6 + i;
+                    let fields = nlf::key28::KeyFields {
+                        scope: nlf::Scope::Node,
+                        package_code: code,
+                        serial_number: nodes[usize::from(code) % 3],
+                        expiry: None,
+                        evaluation: false,
+                    };
+                    let key = nlf::key28::issue(&fields, &secret).unwrap().to_string();
+                    (key, nlf::key28::package_name(code).unwrap().to_owned())
+                })
+                .collect()
+        })
+        .collect();
+    let handles: Vec<_> = workers
+        .iter()
+        .cloned()
+        .map(|keys| {
+            let dir = dir.clone();
+            std::thread::spawn(move || {
+                for (key, _) in &keys {
+                    let o = nlf(&["add", &dir, key, "--now", NOW]);
+                    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+                }
+                let (key, package) = &keys[1];
+                let serial = nlf::key28::Key::parse(key).unwrap().serial_number().to_string();
+                let o =
+                    nlf(&["delete", &dir, "--package", package, "--serial", &serial, "--now", NOW]);
+                assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let o = nlf(&["--json", "show", &dir]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let installed = v["installed"].as_array().unwrap();
+    assert_eq!(installed.len(), 4 * 5, "{v}");
+    let o = nlf(&["log", &dir]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).lines().count(),
+        4 * 7,
+        "every change logged once"
+    );
+}
