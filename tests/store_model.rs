@@ -408,6 +408,17 @@ fn edited_rows_are_reported_and_the_log_is_append_only() {
     assert_eq!(loaded.set.len(), 1);
     assert_eq!(loaded.unusable.len(), 1);
     assert!(loaded.unusable[0].reason.contains("1115142"), "{:?}", loaded.unusable);
+
+    // A store that has verified a row already (it remembers verified rows) still sees an edit
+    // made behind its back: the key's row is edited while this store stays open.
+    assert_eq!(store.load().unwrap().set.len(), 1);
+    let raw = rusqlite_free_edit(
+        &path,
+        "UPDATE license SET text = lower(text) || 'X' WHERE text NOT LIKE '%statusResp%'",
+    );
+    assert_eq!(raw, Ok(()));
+    let loaded = store.load().unwrap();
+    assert_eq!((loaded.set.len(), loaded.unusable.len()), (0, 2), "{:?}", loaded.unusable);
     drop(store);
     let e = rusqlite_free_edit(&path, "DELETE FROM log").unwrap_err();
     assert!(e.contains("append-only"), "{e}");

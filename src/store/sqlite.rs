@@ -12,10 +12,13 @@
 //! (a unique partial index). `mark` holds the clock guard's high-water mark. `log` is the audit
 //! log; triggers refuse any `UPDATE` or `DELETE` of it, so it is append-only whoever writes.
 //!
-//! Every row is read and verified again when the store loads it: a row edited outside the crate
-//! (text that no longer verifies, or an identity that is not the text's) is reported as
-//! [`Unusable`] and not used.
+//! Every row is verified when the store first loads it, and again whenever its text changed
+//! since (a store remembers the rows it verified, by row and exact text): a row edited outside
+//! the crate (text that no longer verifies, or an identity that is not the text's) is reported
+//! as [`Unusable`] and not used.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -158,7 +161,15 @@ pub struct Store {
     keyring: Keyring,
     catalog: Catalog,
     limits: Limits,
+    /// Rows this store has verified, by row number, with the exact text and time they were
+    /// verified as: a row whose text is unchanged is not verified again (an install would
+    /// otherwise cost one signature check per stored license); an edited row misses and is
+    /// verified (and refused) as on first load.
+    verified: RefCell<Verified>,
 }
+
+/// Verified rows: row number → (text, installed_at as stored, the license).
+type Verified = HashMap<i64, (String, String, Installed)>;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -210,7 +221,13 @@ impl Store {
             tx.pragma_update(None, "user_version", i + 1)?;
         }
         tx.commit()?;
-        Ok(Store { conn, keyring, catalog, limits: Limits::default() })
+        Ok(Store {
+            conn,
+            keyring,
+            catalog,
+            limits: Limits::default(),
+            verified: RefCell::default(),
+        })
     }
 
     /// Use these limits when reading requests and stored licenses.
@@ -246,7 +263,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Database`] or [`StoreError::Schema`].
     pub fn load(&self) -> Result<Loaded, StoreError> {
-        load(&self.conn, &self.keyring, &self.catalog, &self.limits)
+        load(&self.conn, &self.keyring, &self.catalog, &self.limits, &self.verified)
     }
 
     /// The installed licenses (rows that do not verify are left out: see [`Store::load`]).
@@ -318,7 +335,7 @@ impl Store {
         policy: &Policy,
     ) -> Result<Assessment, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let loaded = load(&tx, &self.keyring, &self.catalog, &self.limits)?;
+        let loaded = load(&tx, &self.keyring, &self.catalog, &self.limits, &self.verified)?;
         let mark = read_mark(&tx)?;
         let (assessment, new_mark) =
             rules::judge(&loaded.set, mark, cluster, now, policy, &self.catalog);
@@ -340,7 +357,7 @@ impl Store {
         policy: &Policy,
     ) -> Result<InstallOutcome, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let loaded = load(&tx, &self.keyring, &self.catalog, &self.limits)?;
+        let loaded = load(&tx, &self.keyring, &self.catalog, &self.limits, &self.verified)?;
         let g = rules::guard(read_mark(&tx)?, now, policy);
         let plan = rules::plan_install(
             &loaded.set,
@@ -403,7 +420,7 @@ impl Store {
         policy: &Policy,
     ) -> Result<DeleteOutcome, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let loaded = load(&tx, &self.keyring, &self.catalog, &self.limits)?;
+        let loaded = load(&tx, &self.keyring, &self.catalog, &self.limits, &self.verified)?;
         let g = rules::guard(read_mark(&tx)?, now, policy);
         let plan = rules::plan_delete(&loaded.set, target, &self.catalog, cluster, g.at, policy);
         let rollback_at = g.rollback.as_ref().map(|_| now);
@@ -456,7 +473,7 @@ impl Store {
         policy: &Policy,
     ) -> Result<CleanUpOutcome, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let loaded = load(&tx, &self.keyring, &self.catalog, &self.limits)?;
+        let loaded = load(&tx, &self.keyring, &self.catalog, &self.limits, &self.verified)?;
         let g = rules::guard(read_mark(&tx)?, now, policy);
         let plan = rules::plan_clean_up(&loaded.set, what, &self.catalog, cluster, g.at, policy);
         let mut changes = Vec::new();
@@ -489,6 +506,7 @@ fn load(
     keyring: &Keyring,
     catalog: &Catalog,
     limits: &Limits,
+    verified: &RefCell<Verified>,
 ) -> Result<Loaded, StoreError> {
     let mut stmt = conn.prepare(
         "SELECT row, identity, text, installed_at FROM license WHERE removed_at IS NULL ORDER BY row",
@@ -503,10 +521,22 @@ fn load(
     })?;
     let mut loaded = Loaded::default();
     let mut licenses = Vec::new();
+    let mut before = verified.take();
+    let mut now_verified = Verified::with_capacity(before.len());
     for row in rows {
-        let (row, id, text, at) = row?;
-        let at = parse_time(&at)?;
-        match Installed::load(&text, keyring, catalog, limits, at) {
+        let (row, id, text, at_text) = row?;
+        let known = before
+            .remove(&row)
+            .filter(|(t, a, _)| *t == text && *a == at_text)
+            .map(|(_, _, l)| Ok(l));
+        let result = match known {
+            Some(l) => l,
+            None => Installed::load(&text, keyring, catalog, limits, parse_time(&at_text)?),
+        };
+        if let Ok(l) = &result {
+            now_verified.insert(row, (text.clone(), at_text.clone(), l.clone()));
+        }
+        match result {
             Ok(l) if identity(l.id())? == id => licenses.push(l),
             Ok(l) => loaded.unusable.push(Unusable {
                 row,
@@ -520,6 +550,7 @@ fn load(
             }),
         }
     }
+    verified.replace(now_verified);
     loaded.set = InstalledSet::from_licenses(licenses);
     Ok(loaded)
 }
