@@ -1,7 +1,73 @@
-//! ONTAP's licensing REST API (feature `server`).
+//! ONTAP's licensing REST API over the license store (feature `server`).
 //!
-//! Built so far: [`query`], ONTAP's query language for filter parameters, `fields`,
-//! `order_by` and the paging numbers, written with `nom`. It is pure (no I/O) and is what the
-//! coming router applies to the records of `GET /api/cluster/licensing/licenses`.
+//! [`router`] gives an [`axum::Router`] with the endpoints of ONTAP 9.14.1's
+//! `cluster/licensing/licenses` (seed 001) and `GET /api/cluster`, so that NetApp's Python
+//! client (`netapp-ontap`), its Ansible modules and curl work against it unchanged; [`serve`]
+//! runs it on a TCP listener with TLS (rustls, `ring`). `nlf serve DIR` is both.
+//!
+//! | method and path | does | answers |
+//! |---|---|---|
+//! | `GET /api/cluster` | name, uuid, serial number and the ONTAP version modelled | 200 |
+//! | `GET /api/cluster/licensing/licenses` | package records, filtered by ONTAP's query language ([`query`]) on every documented field; `fields`, `order_by`, `max_records` with `_links.next`, `return_records=false`, `return_timeout` | 200 |
+//! | `GET /api/cluster/licensing/licenses/{name}` | one package (all fields unless `fields` says) | 200, 404 |
+//! | `POST /api/cluster/licensing/licenses` | install `{"keys": [...]}` atomically (the store's rules); `return_records=true` returns the packages it licenses | 201 with `Location`, 400 |
+//! | `DELETE /api/cluster/licensing/licenses/{name}?serial_number=S` | delete a package's license (`*`: every serial) | 200 `{"num_records"}`, 400, 404 |
+//! | `DELETE /api/cluster/licensing/licenses?licenses.installed_license=Core*Bundle&serial_number=S` | delete a whole NLFv2 (also `?name=P&serial_number=S`) | 200, 400, 404 |
+//!
+//! As ONTAP answers: without a `state` filter only licensed packages are listed ("You must
+//! provide the following query "state=unlicensed" to retrieve unlicensed packages"), also by
+//! name; a collection lists `name` and `_links` unless `fields` asks for more; the Base
+//! package is never listed. Records are in name order unless `order_by` says otherwise, so
+//! reading the same state twice gives the same records. Errors are ONTAP's body (see
+//! [`ApiError`] for the codes and statuses).
+//!
+//! Users and roles: HTTP Basic against the store's users (`nlf passwd`, Argon2id); `readonly`
+//! may `GET`, `admin` may also `POST` and `DELETE`; failed logins are limited per address
+//! (see [`auth`]). Every `POST` and `DELETE`, refused ones included, is in the store's audit
+//! log with the user and client address as `user@address`.
+//!
+//! Limits: the body (1 MiB by default, 413), the URI (8 KiB, 414), the headers (16 KiB, 431),
+//! 30 s per request (503), header and TLS handshake timeouts and a bound on open connections
+//! ([`ServeOptions`]). Installs, deletes and clean-ups are serialized on one connection of the
+//! store, so at most one request body is being read as licenses at a time, whatever the
+//! number of clients; reads use a second connection and the last loaded set of licenses,
+//! which is loaded again only when the store has changed (`PRAGMA data_version`), so a read
+//! never waits for an install's `fsync`. Reads judge at the server's clock behind the store's
+//! clock-rollback guard but do not move its mark; the server moves it once a minute.
+//!
+//! Mounting the routes in another axum service:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use nlf::server::{router, Options, ServerState};
+//! let cluster: nlf::ClusterState = serde_json::from_str(
+//!     r#"{"name": "cluster1", "serial_number": "1-80-000011"}"#)?;
+//! let state = ServerState::open(
+//!     std::path::Path::new("licenses.db"),
+//!     nlf::Keyring::new(),
+//!     nlf::Catalog::builtin(),
+//!     cluster,
+//!     Options::default(),
+//! )?;
+//! let app = axum::Router::new()
+//!     .route("/healthz", axum::routing::get(|| async { "ok" }))
+//!     .merge(router(state));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8443").await?;
+//! // Plain HTTP here for brevity; give `serve` a TLS configuration (`tls_config`) otherwise.
+//! nlf::server::serve(listener, app, None, Default::default(), std::future::pending()).await?;
+//! # Ok(()) }
+//! ```
 
+pub mod auth;
+mod error;
+mod listen;
 pub mod query;
+mod records;
+mod routes;
+mod state;
+
+pub use error::{ApiError, INVALID_VALUE, NOT_AUTHORIZED, UNEXPECTED_ARGUMENT};
+pub use listen::{serve, tls_config, ServeOptions, TlsError};
+pub use records::{COLLECTION, FIELDS};
+pub use routes::{router, MAX_HEADERS, MAX_URI};
+pub use state::{system_clock, Clock, Options, ServerState, StartError, ONTAP_VERSION};

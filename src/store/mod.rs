@@ -82,7 +82,7 @@ pub use rules::{
 };
 #[cfg(feature = "store")]
 pub use sqlite::{
-    CleanUpOutcome, DeleteOutcome, InstallOutcome, Loaded, Store, StoreError, Unusable,
+    CleanUpOutcome, DeleteOutcome, InstallOutcome, Loaded, Store, StoreError, StoredUser, Unusable,
     BUSY_TIMEOUT,
 };
 

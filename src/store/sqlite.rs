@@ -11,6 +11,9 @@
 //! `cleaned_up`); the installed set is the rows that have not left, at most one per identity
 //! (a unique partial index). `mark` holds the clock guard's high-water mark. `log` is the audit
 //! log; triggers refuse any `UPDATE` or `DELETE` of it, so it is append-only whoever writes.
+//! `user` (schema version 2) holds the REST service's users: a name, a role (`admin` or
+//! `readonly`) and a password hash in the PHC string format (the server feature writes
+//! Argon2id); the store keeps the hash and never sees a password.
 //!
 //! Every row is verified when the store first loads it, and again whenever its text changed
 //! since (a store remembers the rows it verified, by row and exact text): a row edited outside
@@ -40,7 +43,8 @@ use super::{Action, Installed, InstalledSet, LogChange, LogEntry, Refusal};
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The schema migrations, in order; migration `i` brings `user_version` from `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE license (
     row          INTEGER PRIMARY KEY,
     identity     TEXT NOT NULL,
@@ -66,7 +70,16 @@ CREATE TRIGGER log_no_update BEFORE UPDATE ON log
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER log_no_delete BEFORE DELETE ON log
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-"#];
+"#,
+    r#"
+CREATE TABLE user (
+    name       TEXT PRIMARY KEY,
+    role       TEXT NOT NULL CHECK (role IN ('admin', 'readonly')),
+    hash       TEXT NOT NULL,
+    changed_at TEXT NOT NULL
+);
+"#,
+];
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -498,6 +511,122 @@ impl Store {
         write_mark(&tx, g.mark)?;
         tx.commit()?;
         Ok(CleanUpOutcome { removed: plan.removed, simulated: simulate, rollback: g.rollback })
+    }
+}
+
+/// A user of the REST service, as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredUser {
+    /// The user name.
+    pub name: String,
+    /// `admin` or `readonly`.
+    pub role: String,
+    /// The password hash, a PHC string (`$argon2id$v=19$...`).
+    pub hash: String,
+}
+
+impl Store {
+    /// SQLite's `PRAGMA data_version` for this connection: it changes whenever another
+    /// connection (this process or another) has committed a change since the last call, so a
+    /// reader can tell cheaply whether what it loaded is still current.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
+    /// Add a user, or change its role and password hash. `hash` must be a PHC string.
+    ///
+    /// # Errors
+    /// [`StoreError::Schema`] for a role other than `admin`/`readonly`, an empty name or a
+    /// hash that is not a PHC string; or a database error.
+    pub fn set_user(
+        &mut self,
+        name: &str,
+        role: &str,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if name.is_empty() || name.len() > 64 || name.contains(|c: char| c == ':' || c.is_control())
+        {
+            return Err(StoreError::Schema(format!(
+                "user name {name:?}: expected 1 to 64 characters without ':' or control characters"
+            )));
+        }
+        if role != "admin" && role != "readonly" {
+            return Err(StoreError::Schema(format!("role {role:?}: expected admin or readonly")));
+        }
+        if !hash.starts_with('$') {
+            return Err(StoreError::Schema("a password hash must be a PHC string".into()));
+        }
+        self.conn.execute(
+            "INSERT INTO user (name, role, hash, changed_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (name) DO UPDATE SET role = excluded.role, hash = excluded.hash,
+             changed_at = excluded.changed_at",
+            params![name, role, hash, time(now)],
+        )?;
+        Ok(())
+    }
+
+    /// A user by name.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub fn user(&self, name: &str) -> Result<Option<StoredUser>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT name, role, hash FROM user WHERE name = ?1", params![name], |r| {
+                Ok(StoredUser { name: r.get(0)?, role: r.get(1)?, hash: r.get(2)? })
+            })
+            .optional()?)
+    }
+
+    /// Every user, by name.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub fn users(&self) -> Result<Vec<StoredUser>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT name, role, hash FROM user ORDER BY name")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(StoredUser { name: r.get(0)?, role: r.get(1)?, hash: r.get(2)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Record in the audit log a change refused before the rules saw it (a user whose role
+    /// may not make it, a request that is not one), at `now` or the mark if later. Nothing
+    /// else changes.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn log_refused(
+        &mut self,
+        action: Action,
+        actor: &str,
+        request: String,
+        refusal: &Refusal,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let at = read_mark(&tx)?.map_or(now, |m| m.max(now));
+        append_log(&tx, &log_entry(at, actor, action, request, Err(refusal)))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Move the clock guard's mark forward to `now` (never back): a long-running reader that
+    /// changes nothing calls this now and then so that the mark keeps up with the clock.
+    ///
+    /// # Errors
+    /// A database error.
+    pub fn advance_mark(&mut self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if read_mark(&tx)?.is_none_or(|m| m < now) {
+            write_mark(&tx, now)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 }
 

@@ -14,6 +14,7 @@ mod io;
 mod issue_key;
 mod keygen;
 mod report;
+mod serve;
 mod sign;
 mod status;
 mod store;
@@ -71,6 +72,10 @@ enum Command {
     Log(StoreDirArgs),
     /// Write a store's installed licenses as files into OUT.
     Export(ExportArgs),
+    /// Serve a store over ONTAP's licensing REST API (HTTPS; plain HTTP only on loopback).
+    Serve(serve::ServeArgs),
+    /// Add a user of the REST API or change one; the password is read from standard input.
+    Passwd(serve::PasswdArgs),
 }
 
 /// Arguments of `nlf add`.
@@ -356,6 +361,8 @@ fn run(cli: Cli) -> Result<bool, Failure> {
         Command::Show(a) => store::show(&a.dir, cli.json),
         Command::Log(a) => store::log(&a.dir),
         Command::Export(a) => store::export(&a.dir, &a.out, cli.json),
+        Command::Serve(a) => serve::serve(a),
+        Command::Passwd(a) => serve::passwd(a, cli.json),
     }
 }
 

@@ -34,7 +34,7 @@ fn db_failure(dir: &Path, e: StoreError) -> Failure {
 }
 
 /// Open the store of `dir` with its trust and cluster state.
-fn open(dir: &Path) -> Result<(Store, ClusterState), Failure> {
+pub fn open(dir: &Path) -> Result<(Store, ClusterState), Failure> {
     if !dir.is_dir() {
         return Err(Failure::Usage(format!(
             "{}: not a directory (a store directory holds trust/, cluster.json and {DB})",

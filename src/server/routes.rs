@@ -1,0 +1,628 @@
+//! The routes and the layers around them.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+use serde_json::{json, Value};
+
+use super::auth::{self, Role};
+use super::error::{self, ApiError};
+use super::query::{self, Fields, Filter};
+use super::records::{self, COLLECTION};
+use super::state::{db, ServerState, ONTAP_VERSION};
+use crate::store::{Action, DeleteTarget, StoreError};
+
+/// The longest request URI, in bytes (414 beyond it).
+pub const MAX_URI: usize = 8 * 1024;
+/// The most header bytes a request may send (431 beyond it).
+pub const MAX_HEADERS: usize = 16 * 1024;
+
+/// Who is asking: set by the authentication layer.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub(crate) user: String,
+    pub(crate) addr: Option<IpAddr>,
+}
+
+impl Caller {
+    /// How the audit log names the caller: `user@address`.
+    fn actor(&self) -> String {
+        match self.addr {
+            Some(a) => format!("{}@{a}", self.user),
+            None => self.user.clone(),
+        }
+    }
+}
+
+/// The router: ONTAP's licensing endpoints and `GET /api/cluster`, with authentication,
+/// limits and ONTAP-shaped errors. See [`super`].
+pub fn router(state: ServerState) -> Router {
+    let max_body = state.inner.options.max_body;
+    let timeout = state.inner.options.request_timeout;
+    Router::new()
+        .route("/api/cluster", get(cluster))
+        .route(COLLECTION, get(collection).post(install).delete(delete_collection))
+        .route(&format!("{COLLECTION}/"), get(collection))
+        .route(&format!("{COLLECTION}/{{name}}"), get(package).delete(delete_package))
+        .route(&format!("{COLLECTION}/{{name}}/"), get(package).delete(delete_package))
+        .fallback(no_route)
+        .method_not_allowed_fallback(wrong_method)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .layer(middleware::from_fn(move |req: Request, next: Next| async move {
+            match tokio::time::timeout(timeout, next.run(req)).await {
+                Ok(r) => r,
+                Err(_) => ApiError::http(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("the request took longer than {} s", timeout.as_secs()),
+                )
+                .into_response(),
+            }
+        }))
+        .layer(middleware::from_fn(limits_and_errors))
+        .with_state(state)
+}
+
+/// Refuse over-long URIs and headers; write every error's JSON body (with `arguments` when
+/// `X-Dot-Error-Arguments: true`).
+async fn limits_and_errors(req: Request, next: Next) -> Response {
+    let with_arguments = req
+        .headers()
+        .get("x-dot-error-arguments")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    let uri_len = req.uri().to_string().len();
+    let header_len: usize =
+        req.headers().iter().map(|(k, v)| k.as_str().len() + v.as_bytes().len() + 4).sum();
+    let response = if uri_len > MAX_URI {
+        ApiError::http(
+            StatusCode::URI_TOO_LONG,
+            format!("the request URI is {uri_len} bytes; at most {MAX_URI} are accepted"),
+        )
+        .into_response()
+    } else if header_len > MAX_HEADERS {
+        ApiError::http(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            format!(
+                "the request headers are {header_len} bytes; at most {MAX_HEADERS} are accepted"
+            ),
+        )
+        .into_response()
+    } else {
+        next.run(req).await
+    };
+    error::render(response, with_arguments)
+}
+
+fn client_addr(req: &Request) -> Option<IpAddr> {
+    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
+}
+
+/// HTTP Basic against the store's users; the role decides what may be done.
+async fn authenticate(State(state): State<ServerState>, mut req: Request, next: Next) -> Response {
+    let addr = client_addr(&req);
+    let key = addr.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let guard = &state.inner.guard;
+    if let Some(wait) = guard.locked_out(key, Instant::now()) {
+        let mut e = ApiError::http(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many failed logins from {key}; try again in {wait} s"),
+        );
+        e.retry_after = Some(wait);
+        return e.into_response();
+    }
+    let credentials = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(auth::basic);
+    let Some((user, password)) = credentials else {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            error::NOT_AUTHORIZED,
+            "authentication required: send HTTP Basic credentials of a user made with `nlf passwd`",
+        )
+        .into_response();
+    };
+    let role = match check(&state, &user, &password).await {
+        Ok(Some(role)) => role,
+        Ok(None) => {
+            guard.failed(key, Instant::now());
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                error::NOT_AUTHORIZED,
+                "the user name or password is wrong",
+            )
+            .into_response();
+        }
+        Err(e) => return e.into_response(),
+    };
+    let caller = Caller { user, addr };
+    let changes =
+        matches!(*req.method(), Method::POST | Method::DELETE | Method::PATCH | Method::PUT);
+    if changes && role != Role::Admin {
+        let e = ApiError::new(
+            StatusCode::FORBIDDEN,
+            error::NOT_AUTHORIZED,
+            "not authorized for that command",
+        )
+        .target(format!("user {} (role {})", caller.user, role.as_str()));
+        let action = if *req.method() == Method::DELETE { Action::Delete } else { Action::Install };
+        let request = format!("{} {}", req.method(), req.uri());
+        let now = state.now();
+        let actor = caller.actor();
+        let refusal = e.error.clone();
+        let s = state.clone();
+        let logged = tokio::task::spawn_blocking(move || {
+            s.with_writer(|w| w.log_refused(action, &actor, request, &refusal, now))
+        })
+        .await;
+        return match logged {
+            Ok(Ok(Ok(()))) => e.into_response(),
+            Ok(Ok(Err(err))) => db(err).into_response(),
+            Ok(Err(err)) => err.into_response(),
+            Err(_) => ApiError::internal("logging the refusal failed").into_response(),
+        };
+    }
+    req.extensions_mut().insert(caller);
+    next.run(req).await
+}
+
+/// The role of `user` when `password` is theirs.
+async fn check(state: &ServerState, user: &str, password: &str) -> Result<Option<Role>, ApiError> {
+    let s = state.clone();
+    let name = user.to_owned();
+    let stored = tokio::task::spawn_blocking(move || {
+        let reader = s
+            .inner
+            .reader
+            .lock()
+            .map_err(|_| ApiError::internal("the store's reader failed earlier"))?;
+        reader.user(&name).map_err(db)
+    })
+    .await
+    .map_err(|_| ApiError::internal("the user lookup failed"))??;
+    let guard = &state.inner.guard;
+    let (hash, role) = match &stored {
+        Some(u) => (u.hash.clone(), Role::parse(&u.role)),
+        None => (guard.decoy.clone(), None),
+    };
+    if role.is_some() && guard.remembered(user, password, &hash) {
+        return Ok(role);
+    }
+    let permit = guard
+        .hashing
+        .acquire()
+        .await
+        .map_err(|_| ApiError::internal("the password checker is closed"))?;
+    let (pw, h) = (password.to_owned(), hash.clone());
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&pw, &h))
+        .await
+        .map_err(|_| ApiError::internal("the password check failed"))?;
+    drop(permit);
+    if ok && role.is_some() {
+        guard.remember(user, password, &hash);
+        return Ok(role);
+    }
+    Ok(None)
+}
+
+async fn no_route(uri: Uri) -> ApiError {
+    ApiError::not_found(uri.path().to_owned())
+}
+
+async fn wrong_method(method: Method, uri: Uri) -> ApiError {
+    ApiError::http(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+}
+
+/// A JSON answer, as ONTAP sends them (`application/hal+json`).
+fn answer(status: StatusCode, body: &Value) -> Response {
+    let mut r = (status, body.to_string()).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/hal+json"));
+    r
+}
+
+/// The query's pairs, percent-decoded.
+fn pairs(uri: &Uri) -> Result<Vec<(String, String)>, ApiError> {
+    axum::extract::Query::<Vec<(String, String)>>::try_from_uri(uri).map(|q| q.0).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            error::INVALID_VALUE,
+            format!("the query string does not decode: {e}"),
+        )
+    })
+}
+
+/// Run blocking store work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|_| ApiError::internal("a store task failed"))?
+}
+
+/// `GET /api/cluster`.
+async fn cluster(State(state): State<ServerState>, uri: Uri) -> Result<Response, ApiError> {
+    let mut fields = Fields::All;
+    for (k, v) in pairs(&uri)? {
+        match k.as_str() {
+            "fields" => fields = Fields::parse(&v).map_err(|e| ApiError::query(&e))?,
+            "return_timeout" => {
+                query::number(&k, &v, 0, 120).map_err(|e| ApiError::query(&e))?;
+            }
+            _ => return Err(ApiError::unexpected_argument(&k)),
+        }
+    }
+    let c = &state.inner.cluster;
+    let (g, ma, mi) = ONTAP_VERSION;
+    let body = json!({
+        "name": c.name,
+        "uuid": state.inner.uuid,
+        "serial_number": c.serial_number,
+        "version": {
+            "full": format!("NetApp Release {g}.{ma}.{mi} (licensing API served by nlf {})", env!("CARGO_PKG_VERSION")),
+            "generation": g, "major": ma, "minor": mi,
+        },
+        "_links": {"self": {"href": "/api/cluster"}},
+    });
+    let body = match fields {
+        Fields::All => body,
+        Fields::Named(names) => {
+            let mut out = serde_json::Map::new();
+            for n in names.iter().map(String::as_str).chain(["_links"]) {
+                let top = n.split('.').next().unwrap_or(n);
+                match body.get(top) {
+                    Some(v) => {
+                        out.insert(top.to_owned(), v.clone());
+                    }
+                    None => {
+                        return Err(ApiError::query(&query::QueryError {
+                            parameter: "fields".into(),
+                            value: n.to_owned(),
+                            reason: "the cluster has name, uuid, serial_number and version".into(),
+                        }))
+                    }
+                }
+            }
+            Value::Object(out)
+        }
+    };
+    Ok(answer(StatusCode::OK, &body))
+}
+
+/// A parsed collection query.
+struct Query {
+    filters: Vec<(&'static str, Filter)>,
+    state_given: bool,
+    fields: Option<Fields>,
+    order: Vec<query::OrderBy>,
+    max_records: Option<u64>,
+    return_records: bool,
+    offset: u64,
+    pairs: Vec<(String, String)>,
+}
+
+fn parse_query(uri: &Uri, collection: bool) -> Result<Query, ApiError> {
+    let pairs = pairs(uri)?;
+    let mut q = Query {
+        filters: Vec::new(),
+        state_given: false,
+        fields: None,
+        order: Vec::new(),
+        max_records: None,
+        return_records: true,
+        offset: 0,
+        pairs: Vec::new(),
+    };
+    for (k, v) in &pairs {
+        match k.as_str() {
+            "fields" => q.fields = Some(records::parse_fields(v)?),
+            "return_timeout" => {
+                query::number(k, v, 0, 120).map_err(|e| ApiError::query(&e))?;
+            }
+            "max_records" if collection => {
+                q.max_records = Some(
+                    query::number(k, v, 1, u64::from(u32::MAX)).map_err(|e| ApiError::query(&e))?,
+                )
+            }
+            "return_records" if collection => {
+                q.return_records = query::boolean(k, v).map_err(|e| ApiError::query(&e))?
+            }
+            "order_by" if collection => q.order = records::parse_order(v)?,
+            "start.offset" if collection => {
+                q.offset =
+                    query::number(k, v, 0, u64::from(u32::MAX)).map_err(|e| ApiError::query(&e))?
+            }
+            _ => {
+                let Some(path) = records::filter_path(k) else {
+                    return Err(ApiError::unexpected_argument(k));
+                };
+                if path == "name" && !collection {
+                    return Err(ApiError::unexpected_argument(k));
+                }
+                q.state_given |= path == "state";
+                q.filters.push((path, Filter::parse(k, v).map_err(|e| ApiError::query(&e))?));
+            }
+        }
+        if k != "start.offset" {
+            q.pairs.push((k.clone(), v.clone()));
+        }
+    }
+    Ok(q)
+}
+
+/// The package records that pass the query's filters (and, without a `state` filter, only
+/// licensed packages, as ONTAP answers), ordered.
+fn matching(state: &ServerState, q: &Query) -> Result<Vec<Value>, ApiError> {
+    let assessment = state.assess()?;
+    let mut out: Vec<Value> = assessment
+        .report
+        .records
+        .iter()
+        .filter(|p| q.state_given || p.state != crate::report::State::Unlicensed)
+        .map(records::record)
+        .filter(|r| q.filters.iter().all(|(path, f)| records::passes(r, path, f)))
+        .collect();
+    records::order(&mut out, &q.order);
+    Ok(out)
+}
+
+/// `GET /api/cluster/licensing/licenses`.
+async fn collection(State(state): State<ServerState>, uri: Uri) -> Result<Response, ApiError> {
+    let q = parse_query(&uri, true)?;
+    let s = state.clone();
+    let (all, q) = blocking(move || Ok((matching(&s, &q)?, q))).await?;
+    let self_href = match uri.query() {
+        Some(qs) if !qs.is_empty() => format!("{COLLECTION}?{qs}"),
+        _ => COLLECTION.to_owned(),
+    };
+    let mut body = serde_json::Map::new();
+    if !q.return_records {
+        body.insert("num_records".into(), json!(all.len()));
+        body.insert("_links".into(), json!({"self": {"href": self_href}}));
+        return Ok(answer(StatusCode::OK, &Value::Object(body)));
+    }
+    let start = usize::try_from(q.offset).unwrap_or(usize::MAX).min(all.len());
+    let take = q.max_records.map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX));
+    let end = start.saturating_add(take).min(all.len());
+    let fields = q.fields.clone().unwrap_or_else(|| Fields::Named(Vec::new()));
+    let page: Vec<Value> = all
+        .get(start..end)
+        .unwrap_or_default()
+        .iter()
+        .map(|r| records::project(r, &fields))
+        .collect();
+    let mut links = json!({"self": {"href": self_href}});
+    if end < all.len() {
+        let mut next = q.pairs.clone();
+        next.push(("start.offset".into(), end.to_string()));
+        if let Value::Object(m) = &mut links {
+            m.insert(
+                "next".into(),
+                json!({"href": format!("{COLLECTION}?{}", records::query_string(&next))}),
+            );
+        }
+    }
+    body.insert("records".into(), Value::Array(page.clone()));
+    body.insert("num_records".into(), json!(page.len()));
+    body.insert("_links".into(), links);
+    Ok(answer(StatusCode::OK, &Value::Object(body)))
+}
+
+/// `GET /api/cluster/licensing/licenses/{name}`.
+async fn package(
+    State(state): State<ServerState>,
+    Path(name): Path<String>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let q = parse_query(&uri, false)?;
+    let s = state.clone();
+    let found = blocking(move || {
+        let all = matching(&s, &q)?;
+        Ok(all
+            .into_iter()
+            .find(|r| {
+                r.get("name").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case(&name))
+            })
+            .map(|r| records::project(&r, &q.fields.clone().unwrap_or(Fields::All))))
+    })
+    .await?;
+    match found {
+        Some(r) => Ok(answer(StatusCode::OK, &r)),
+        None => Err(ApiError::not_found(uri.path().to_owned())),
+    }
+}
+
+/// `POST /api/cluster/licensing/licenses` with `{"keys": [...]}`.
+async fn install(
+    State(state): State<ServerState>,
+    Extension(caller): Extension<Caller>,
+    uri: Uri,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let mut return_records = false;
+    for (k, v) in pairs(&uri)? {
+        match k.as_str() {
+            "return_records" => {
+                return_records = query::boolean(&k, &v).map_err(|e| ApiError::query(&e))?
+            }
+            "return_timeout" => {
+                query::number(&k, &v, 0, 120).map_err(|e| ApiError::query(&e))?;
+            }
+            _ => return Err(ApiError::unexpected_argument(&k)),
+        }
+    }
+    let body = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Err(ApiError::http(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the request body is larger than {} bytes", state.inner.options.max_body),
+            ))
+        }
+        Err(e) => {
+            return Err(ApiError::http(
+                StatusCode::BAD_REQUEST,
+                format!("the request body could not be read: {e}"),
+            ))
+        }
+    };
+    let s = state.clone();
+    let actor = caller.actor();
+    let outcome = blocking(move || {
+        let now = s.now();
+        let policy = s.inner.options.policy.clone();
+        let cluster = s.inner.cluster.clone();
+        s.with_writer(|w| w.install(&body, &actor, &cluster, now, &policy))
+    })
+    .await?;
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(StoreError::Refused(r)) => return Err(ApiError::refused(r)),
+        Err(e) => return Err(db(e)),
+    };
+    // The packages the request licenses, for Location and return_records.
+    let s = state.clone();
+    let ids: Vec<_> = outcome.outcomes.iter().map(|o| o.id.clone()).collect();
+    let (packages, records) = blocking(move || {
+        let snap = s.current()?;
+        let mut names: Vec<String> = Vec::new();
+        for id in &ids {
+            if let Some(l) = snap.set.get(id) {
+                for f in l.features() {
+                    let n = f.package().to_ascii_lowercase();
+                    if !names.contains(&n) {
+                        names.push(n);
+                    }
+                }
+            }
+        }
+        let a = s.assess()?;
+        let recs: Vec<Value> = a
+            .report
+            .records
+            .iter()
+            .filter(|p| names.iter().any(|n| p.name.eq_ignore_ascii_case(n)))
+            .map(records::record)
+            .collect();
+        Ok((names, recs))
+    })
+    .await?;
+    let mut body = serde_json::Map::new();
+    body.insert(
+        "num_records".into(),
+        json!(if return_records { records.len() } else { outcome.outcomes.len() }),
+    );
+    if return_records {
+        body.insert("records".into(), Value::Array(records));
+    }
+    let mut r = answer(StatusCode::CREATED, &Value::Object(body));
+    if let Some(first) = packages.first() {
+        if let Ok(v) = HeaderValue::from_str(&format!("{COLLECTION}/{}", records::encode(first))) {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+    }
+    Ok(r)
+}
+
+async fn run_delete(
+    state: ServerState,
+    caller: Caller,
+    target: DeleteTarget,
+) -> Result<usize, ApiError> {
+    let actor = caller.actor();
+    let result = blocking(move || {
+        let now = state.now();
+        let policy = state.inner.options.policy.clone();
+        let cluster = state.inner.cluster.clone();
+        state.with_writer(|w| w.delete(&target, &actor, &cluster, now, &policy))
+    })
+    .await?;
+    match result {
+        Ok(o) => Ok(o.removed.len()),
+        Err(e) => Err(db(e)),
+    }
+}
+
+fn serial_of(pairs: &[(String, String)]) -> Result<String, ApiError> {
+    let serial = pairs
+        .iter()
+        .find(|(k, _)| k == "serial_number" || k == "licenses.serial_number")
+        .map(|(_, v)| v.clone());
+    serial.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
+        ApiError::new(StatusCode::BAD_REQUEST, error::INVALID_VALUE, "a delete needs the query parameter serial_number (a serial number, or * for every one)").target("serial_number")
+    })
+}
+
+/// `DELETE /api/cluster/licensing/licenses/{name}?serial_number=…`.
+async fn delete_package(
+    State(state): State<ServerState>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let pairs = pairs(&uri)?;
+    for (k, v) in &pairs {
+        match k.as_str() {
+            "serial_number" | "licenses.serial_number" => {}
+            "return_timeout" => {
+                query::number(k, v, 0, 120).map_err(|e| ApiError::query(&e))?;
+            }
+            _ => return Err(ApiError::unexpected_argument(k)),
+        }
+    }
+    let serial = serial_of(&pairs)?;
+    let n = run_delete(state, caller, DeleteTarget::Package { package: name, serial }).await?;
+    Ok(answer(StatusCode::OK, &json!({"num_records": n})))
+}
+
+/// `DELETE /api/cluster/licensing/licenses?licenses.installed_license=…&serial_number=…`
+/// (a whole NLFv2), or `?name=…&serial_number=…`.
+async fn delete_collection(
+    State(state): State<ServerState>,
+    Extension(caller): Extension<Caller>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let pairs = pairs(&uri)?;
+    let (mut installed, mut name) = (None, None);
+    for (k, v) in &pairs {
+        match k.as_str() {
+            "serial_number" | "licenses.serial_number" => {}
+            "licenses.installed_license" => installed = Some(v.clone()),
+            "name" => name = Some(v.clone()),
+            // NetApp's Ansible module adds state=* so that every license matches.
+            "state" => {
+                Filter::parse(k, v).map_err(|e| ApiError::query(&e))?;
+            }
+            "return_timeout" => {
+                query::number(k, v, 0, 120).map_err(|e| ApiError::query(&e))?;
+            }
+            _ => return Err(ApiError::unexpected_argument(k)),
+        }
+    }
+    let serial = serial_of(&pairs)?;
+    let target = match (installed, name) {
+        (Some(n), None) => DeleteTarget::InstalledLicense { name: n, serial },
+        (None, Some(p)) => DeleteTarget::Package { package: p, serial },
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                error::INVALID_VALUE,
+                "a delete of the collection names either licenses.installed_license (a whole NLFv2) or name (a package), not both",
+            ))
+        }
+    };
+    let n = run_delete(state, caller, target).await?;
+    let self_href = format!("{COLLECTION}?{}", uri.query().unwrap_or(""));
+    Ok(answer(StatusCode::OK, &json!({"num_records": n, "_links": {"self": {"href": self_href}}})))
+}

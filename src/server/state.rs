@@ -1,0 +1,231 @@
+//! What the routes share: the store (one connection that changes it, one that reads), the
+//! last loaded set of licenses, the cluster, the policy, the clock and the login guard.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::{DateTime, Utc};
+
+use super::auth::{Guard, PasswordError};
+use super::error::ApiError;
+use crate::catalog::Catalog;
+use crate::cluster::ClusterState;
+use crate::evaluate::{Assessment, Policy};
+use crate::store::{self, InstalledSet, Store, StoreError};
+use crate::trust::Keyring;
+
+/// A clock: the server reads the time only through it (tests pin it).
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| DateTime::<Utc>::from(std::time::SystemTime::now()))
+}
+
+/// The ONTAP version whose REST API this server models (seed 001 is the ONTAP 9.14.1
+/// reference), as `GET /api/cluster` reports it.
+pub const ONTAP_VERSION: (u32, u32, u32) = (9, 14, 1);
+
+/// Settings of a server.
+#[derive(Clone)]
+pub struct Options {
+    /// The policy licenses are judged and changed with (unlicensed packages are always
+    /// judged, so that `state=unlicensed` finds them).
+    pub policy: Policy,
+    /// The clock.
+    pub clock: Clock,
+    /// The largest request body, in bytes (413 beyond it). Default 1 MiB.
+    pub max_body: usize,
+    /// How long a request may take before it is answered 503. Default 30 s.
+    pub request_timeout: std::time::Duration,
+    /// The cluster's UUID for `GET /api/cluster`; default one derived from its serial number.
+    pub cluster_uuid: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            policy: Policy::default(),
+            clock: system_clock(),
+            max_body: 1 << 20,
+            request_timeout: std::time::Duration::from_secs(30),
+            cluster_uuid: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("policy", &self.policy)
+            .field("max_body", &self.max_body)
+            .field("request_timeout", &self.request_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store could not be opened.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// No random source for the login guard.
+    #[error("{0}")]
+    Random(#[from] PasswordError),
+}
+
+/// The installed set as last loaded, with the store's data version it was loaded at.
+pub(crate) struct Snapshot {
+    pub(crate) version: i64,
+    pub(crate) set: InstalledSet,
+    pub(crate) mark: Option<DateTime<Utc>>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) writer: Mutex<Store>,
+    pub(crate) reader: Mutex<Store>,
+    pub(crate) snapshot: RwLock<Option<Arc<Snapshot>>>,
+    pub(crate) cluster: ClusterState,
+    pub(crate) uuid: String,
+    pub(crate) catalog: Catalog,
+    pub(crate) options: Options,
+    pub(crate) guard: Guard,
+}
+
+/// The state of a licensing REST server: give it to [`super::router`].
+#[derive(Clone)]
+pub struct ServerState {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for ServerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerState")
+            .field("cluster", &self.inner.cluster.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A UUID-shaped name derived from the cluster's serial number (SHA-256, version 8 layout).
+fn derived_uuid(cluster: &ClusterState) -> String {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(format!("nlf cluster {}", cluster.serial_number).as_bytes());
+    let mut b: [u8; 16] = d.get(..16).and_then(|s| s.try_into().ok()).unwrap_or([0; 16]);
+    if let Some(x) = b.get_mut(6) {
+        *x = (*x & 0x0f) | 0x80;
+    }
+    if let Some(x) = b.get_mut(8) {
+        *x = (*x & 0x3f) | 0x80;
+    }
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let part = |a: usize, z: usize| h.get(a..z).unwrap_or("");
+    format!("{}-{}-{}-{}-{}", part(0, 8), part(8, 12), part(12, 16), part(16, 20), part(20, 32))
+}
+
+impl ServerState {
+    /// Serve the store at `db` (created when absent), verifying with `keyring`, judging
+    /// against `cluster`.
+    ///
+    /// # Errors
+    /// [`StartError`] when the store cannot be opened.
+    pub fn open(
+        db: &Path,
+        keyring: Keyring,
+        catalog: Catalog,
+        cluster: ClusterState,
+        options: Options,
+    ) -> Result<ServerState, StartError> {
+        let writer = Store::open(db, keyring.clone(), catalog.clone())?;
+        let reader = Store::open(db, keyring, catalog.clone())?;
+        let uuid = options.cluster_uuid.clone().unwrap_or_else(|| derived_uuid(&cluster));
+        let mut options = options;
+        options.policy = options.policy.clone().including_unlicensed();
+        Ok(ServerState {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(writer),
+                reader: Mutex::new(reader),
+                snapshot: RwLock::new(None),
+                cluster,
+                uuid,
+                catalog,
+                options,
+                guard: Guard::new()?,
+            }),
+        })
+    }
+
+    /// The time now, by the server's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.inner.options.clock)()
+    }
+
+    /// The installed set as it is now in the store: the last one loaded when no connection
+    /// has committed since (`PRAGMA data_version`), else loaded again (only new or changed
+    /// rows are verified). Blocking: call it off the async threads.
+    pub(crate) fn current(&self) -> Result<Arc<Snapshot>, ApiError> {
+        let reader = self
+            .inner
+            .reader
+            .lock()
+            .map_err(|_| ApiError::internal("the store's reader failed earlier"))?;
+        let version = reader.data_version().map_err(db)?;
+        if let Ok(s) = self.inner.snapshot.read() {
+            if let Some(s) = s.as_ref().filter(|s| s.version == version) {
+                return Ok(Arc::clone(s));
+            }
+        }
+        let set = reader.installed().map_err(db)?;
+        let mark = reader.mark().map_err(db)?;
+        let fresh = Arc::new(Snapshot { version, set, mark });
+        if let Ok(mut s) = self.inner.snapshot.write() {
+            *s = Some(Arc::clone(&fresh));
+        }
+        Ok(fresh)
+    }
+
+    /// Judge the current set at the server's time (behind the clock guard, without moving
+    /// the mark). Blocking.
+    pub(crate) fn assess(&self) -> Result<Assessment, ApiError> {
+        let snap = self.current()?;
+        let (a, _) = store::judge(
+            &snap.set,
+            snap.mark,
+            &self.inner.cluster,
+            self.now(),
+            &self.inner.options.policy,
+            &self.inner.catalog,
+        );
+        Ok(a)
+    }
+
+    /// Run `f` with the store's writing connection. Blocking.
+    pub(crate) fn with_writer<T>(&self, f: impl FnOnce(&mut Store) -> T) -> Result<T, ApiError> {
+        let mut w = self
+            .inner
+            .writer
+            .lock()
+            .map_err(|_| ApiError::internal("the store's writer failed earlier"))?;
+        Ok(f(&mut w))
+    }
+
+    /// Move the store's clock mark up to now (the server does this once a minute, since
+    /// reads do not move it).
+    ///
+    /// # Errors
+    /// The store's error.
+    pub fn advance_mark(&self) -> Result<(), StoreError> {
+        let now = self.now();
+        match self.inner.writer.lock() {
+            Ok(mut w) => w.advance_mark(now),
+            Err(_) => Err(StoreError::Schema("the store's writer failed earlier".into())),
+        }
+    }
+}
+
+pub(crate) fn db(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Refused(r) => ApiError::refused(r),
+        e => ApiError::internal(format!("license store: {e}")),
+    }
+}
