@@ -71,3 +71,5 @@ pub use listen::{serve, tls_config, ServeOptions, TlsError};
 pub use records::{COLLECTION, FIELDS};
 pub use routes::{router, MAX_HEADERS, MAX_URI};
 pub use state::{system_clock, Clock, Options, ServerState, StartError, ONTAP_VERSION};
+/// rustls's server configuration, as [`tls_config`] makes it and [`serve`] takes it.
+pub use tokio_rustls::rustls::ServerConfig as TlsServerConfig;
