@@ -230,6 +230,14 @@ async fn readonly_may_read_but_not_change_and_the_refusal_is_logged() {
     )
     .await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
+    // Refused before the store's rules, and still logged: a wrong password, a bad query.
+    let a =
+        send(client().post(s.url(COLLECTION)).basic_auth("admin", Some("guess")).body("{}")).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    let a = delete(&s, &format!("{COLLECTION}/nfs?serial=1")).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    // A GET is not a change and is not logged.
+    assert_eq!(get(&s, COLLECTION).await.status, StatusCode::OK);
     installed(&s).await;
     let log = s.store().log().unwrap();
     let actors: Vec<(&str, bool)> = log
@@ -241,10 +249,21 @@ async fn readonly_may_read_but_not_change_and_the_refusal_is_logged() {
         [
             ("reader@127.0.0.1", false),
             ("reader@127.0.0.1", false),
+            ("admin@127.0.0.1 (not authenticated)", false),
+            ("admin@127.0.0.1", false),
             ("admin@127.0.0.1", true),
             ("admin@127.0.0.1", true)
         ]
     );
+    let codes: Vec<u32> = log
+        .iter()
+        .filter_map(|e| match &e.outcome {
+            nlf::store::LogOutcome::Refused { refusal } => Some(refusal.code),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(codes, [6, 6, 6, 262_179]);
+    assert_eq!(log[3].request, "DELETE /api/cluster/licensing/licenses/nfs?serial=1");
     assert!(s.store().installed().unwrap().len() == 7);
     s.stop().await;
 }

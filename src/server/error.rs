@@ -39,6 +39,8 @@ pub struct ApiError {
     pub error: Refusal,
     /// Seconds for a `Retry-After` header (429).
     pub retry_after: Option<u64>,
+    /// The store has logged this refusal already (the audit layer does not log it again).
+    pub(crate) logged: bool,
 }
 
 impl ApiError {
@@ -48,6 +50,7 @@ impl ApiError {
             status,
             error: Refusal { message: message.into(), code, target: None, arguments: Vec::new() },
             retry_after: None,
+            logged: false,
         }
     }
 
@@ -65,7 +68,7 @@ impl ApiError {
         } else {
             StatusCode::BAD_REQUEST
         };
-        ApiError { status, error: refusal, retry_after: None }
+        ApiError { status, error: refusal, retry_after: None, logged: false }
     }
 
     /// ONTAP's "entry doesn't exist" (404, code 4).
@@ -112,6 +115,10 @@ impl ApiError {
 #[derive(Debug, Clone)]
 pub(crate) struct Pending(pub Refusal);
 
+/// On a response whose request the store has put in the audit log already.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Logged;
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = self.status.into_response();
@@ -125,6 +132,9 @@ impl IntoResponse for ApiError {
                 axum::http::header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"nlf\""),
             );
+        }
+        if self.logged {
+            response.extensions_mut().insert(Logged);
         }
         response.extensions_mut().insert(Pending(self.error));
         response

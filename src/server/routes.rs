@@ -25,6 +25,53 @@ pub const MAX_URI: usize = 8 * 1024;
 /// The most header bytes a request may send (431 beyond it).
 pub const MAX_HEADERS: usize = 16 * 1024;
 
+/// How the audit log names whoever made a request (set on the response by the
+/// authentication layer).
+#[derive(Debug, Clone)]
+pub(crate) struct Actor(pub(crate) String);
+
+/// Put every `POST` and `DELETE` the store has not logged itself (refused before the rules
+/// saw it: wrong or missing credentials, a role that may not, a bad query, a body too large,
+/// a path that does not exist) in the audit log, with who asked and what was answered.
+/// Requests refused unchecked for too many failed logins (429) are not logged, so that a
+/// flood of them writes nothing.
+async fn audit(State(state): State<ServerState>, req: Request, next: Next) -> Response {
+    let action = match *req.method() {
+        Method::POST => Action::Install,
+        Method::DELETE => Action::Delete,
+        _ => return next.run(req).await,
+    };
+    let addr = client_addr(&req);
+    let request = crate::error::clip(&format!("{} {}", req.method(), req.uri()));
+    let response = next.run(req).await;
+    if response.extensions().get::<error::Logged>().is_some()
+        || response.status() == StatusCode::TOO_MANY_REQUESTS
+    {
+        return response;
+    }
+    let Some(error::Pending(refusal)) = response.extensions().get::<error::Pending>().cloned()
+    else {
+        return response;
+    };
+    let actor =
+        response.extensions().get::<Actor>().map(|a| a.0.clone()).unwrap_or_else(|| match addr {
+            Some(a) => format!("-@{a} (not authenticated)"),
+            None => "- (not authenticated)".into(),
+        });
+    let now = state.now();
+    let s = state.clone();
+    let logged = tokio::task::spawn_blocking(move || {
+        s.with_writer(|w| w.log_refused(action, &actor, request, &refusal, now))
+    })
+    .await;
+    match logged {
+        Ok(Ok(Ok(()))) => response,
+        Ok(Ok(Err(e))) => db(e).into_response(),
+        Ok(Err(e)) => e.into_response(),
+        Err(_) => ApiError::internal("writing the audit log failed").into_response(),
+    }
+}
+
 /// Who is asking: set by the authentication layer.
 #[derive(Debug, Clone)]
 pub(crate) struct Caller {
@@ -67,6 +114,7 @@ pub fn router(state: ServerState) -> Router {
                 .into_response(),
             }
         }))
+        .layer(middleware::from_fn_with_state(state.clone(), audit))
         .layer(middleware::from_fn(limits_and_errors))
         .with_state(state)
 }
@@ -136,12 +184,18 @@ async fn authenticate(State(state): State<ServerState>, mut req: Request, next: 
         Ok(Some(role)) => role,
         Ok(None) => {
             guard.failed(key, Instant::now());
-            return ApiError::new(
+            let mut r = ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 error::NOT_AUTHORIZED,
                 "the user name or password is wrong",
             )
             .into_response();
+            let who = crate::error::clip(&user);
+            r.extensions_mut().insert(Actor(match addr {
+                Some(a) => format!("{who}@{a} (not authenticated)"),
+                None => format!("{who} (not authenticated)"),
+            }));
+            return r;
         }
         Err(e) => return e.into_response(),
     };
@@ -149,31 +203,21 @@ async fn authenticate(State(state): State<ServerState>, mut req: Request, next: 
     let changes =
         matches!(*req.method(), Method::POST | Method::DELETE | Method::PATCH | Method::PUT);
     if changes && role != Role::Admin {
-        let e = ApiError::new(
+        let mut r = ApiError::new(
             StatusCode::FORBIDDEN,
             error::NOT_AUTHORIZED,
             "not authorized for that command",
         )
-        .target(format!("user {} (role {})", caller.user, role.as_str()));
-        let action = if *req.method() == Method::DELETE { Action::Delete } else { Action::Install };
-        let request = format!("{} {}", req.method(), req.uri());
-        let now = state.now();
-        let actor = caller.actor();
-        let refusal = e.error.clone();
-        let s = state.clone();
-        let logged = tokio::task::spawn_blocking(move || {
-            s.with_writer(|w| w.log_refused(action, &actor, request, &refusal, now))
-        })
-        .await;
-        return match logged {
-            Ok(Ok(Ok(()))) => e.into_response(),
-            Ok(Ok(Err(err))) => db(err).into_response(),
-            Ok(Err(err)) => err.into_response(),
-            Err(_) => ApiError::internal("logging the refusal failed").into_response(),
-        };
+        .target(format!("user {} (role {})", caller.user, role.as_str()))
+        .into_response();
+        r.extensions_mut().insert(Actor(caller.actor()));
+        return r;
     }
+    let actor = Actor(caller.actor());
     req.extensions_mut().insert(caller);
-    next.run(req).await
+    let mut r = next.run(req).await;
+    r.extensions_mut().insert(actor);
+    r
 }
 
 /// The role of `user` when `password` is theirs.
@@ -488,7 +532,11 @@ async fn install(
     .await?;
     let outcome = match outcome {
         Ok(o) => o,
-        Err(StoreError::Refused(r)) => return Err(ApiError::refused(r)),
+        Err(StoreError::Refused(r)) => {
+            let mut e = ApiError::refused(r);
+            e.logged = true;
+            return Err(e);
+        }
         Err(e) => return Err(db(e)),
     };
     // The packages the request licenses, for Location and return_records.
@@ -527,6 +575,7 @@ async fn install(
         body.insert("records".into(), Value::Array(records));
     }
     let mut r = answer(StatusCode::CREATED, &Value::Object(body));
+    r.extensions_mut().insert(error::Logged);
     if let Some(first) = packages.first() {
         if let Ok(v) = HeaderValue::from_str(&format!("{COLLECTION}/{}", records::encode(first))) {
             r.headers_mut().insert(header::LOCATION, v);
@@ -550,6 +599,11 @@ async fn run_delete(
     .await?;
     match result {
         Ok(o) => Ok(o.removed.len()),
+        Err(StoreError::Refused(r)) => {
+            let mut e = ApiError::refused(r);
+            e.logged = true;
+            Err(e)
+        }
         Err(e) => Err(db(e)),
     }
 }
