@@ -40,7 +40,9 @@
 //! (compliance, with [`identity`], [`serial`] and [`term`]) into a [`report`]. Beside them:
 //! [`store`] (installed licenses under ONTAP's install, delete and clean-up rules; durable in
 //! SQLite with feature `store`), [`vendor`] (NTT ECL, ZStack and NVIDIA inventories judged by the
-//! same term rules) and, with feature `server`, ONTAP's REST query language.
+//! same term rules) and, with feature `server`, `server`: ONTAP's licensing REST API over the
+//! store (an `axum` router, an HTTPS listener, users with Argon2id passwords). The library
+//! proper stays pure; only the `store` and `server` features touch disk, network and clock.
 //!
 //! Formats: `docs/key28.md` (28-character keys) and `docs/nlf-signature.md` (NLF signatures)
 //! in the repository are normative.

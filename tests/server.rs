@@ -566,3 +566,57 @@ async fn tls_serves_https_with_the_given_certificate() {
     assert!(e.to_string().contains("private key"), "{e}");
     s.stop().await;
 }
+
+async fn all_pages(s: &Server, first: String) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut next = Some(first);
+    while let Some(path) = next {
+        let a = get(s, &path).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        seen.extend(names(&a));
+        next = a.body["_links"]["next"]["href"].as_str().map(str::to_owned);
+        assert!(seen.len() < 1000);
+    }
+    seen
+}
+
+/// Property: whatever the page size, order and filter, following `_links.next` gives the
+/// records of one unpaged answer, in its order, each once.
+#[test]
+fn any_page_size_order_and_filter_pages_to_the_whole_answer() {
+    use proptest::prelude::*;
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let s = rt.block_on(async {
+        let s = Server::start().await;
+        installed(&s).await;
+        s
+    });
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases: 24,
+        ..Default::default()
+    });
+    let orders = prop::sample::select(vec![
+        "name",
+        "name%20desc",
+        "state",
+        "scope%20desc,name",
+        "licenses.serial_number",
+    ]);
+    let states =
+        prop::sample::select(vec!["*", "compliant", "!compliant", "unlicensed|noncompliant"]);
+    runner
+        .run(&(1u64..40, orders, states), |(max, order, state)| {
+            let base = format!("{COLLECTION}?state={state}&order_by={order}");
+            let (paged, whole) = rt.block_on(async {
+                (
+                    all_pages(&s, format!("{base}&max_records={max}")).await,
+                    names(&get(&s, &base).await),
+                )
+            });
+            prop_assert_eq!(paged, whole);
+            Ok(())
+        })
+        .unwrap();
+    rt.block_on(s.stop());
+}

@@ -259,3 +259,98 @@ pub fn encode(text: &str) -> String {
 pub fn query_string(pairs: &[(String, String)]) -> String {
     pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rec(name: &str, state: &str, serials: &[&str]) -> Value {
+        let licenses: Vec<Value> = serials
+            .iter()
+            .map(|s| json!({"serial_number": s, "compliance": {"state": state}}))
+            .collect();
+        json!({"name": name, "state": state, "licenses": licenses,
+               "_links": {"self": {"href": format!("{COLLECTION}/{name}")}}})
+    }
+
+    #[test]
+    fn projection_keeps_name_and_links_and_nested_fields() {
+        let r = rec("nfs", "compliant", &["1", "2"]);
+        let p = project(&r, &Fields::Named(vec!["licenses.serial_number".into()]));
+        assert_eq!(
+            p,
+            json!({"name": "nfs", "_links": r["_links"],
+                   "licenses": [{"serial_number": "1"}, {"serial_number": "2"}]})
+        );
+        let p = project(&r, &Fields::Named(vec!["state".into()]));
+        assert_eq!(p, json!({"name": "nfs", "state": "compliant", "_links": r["_links"]}));
+        assert_eq!(project(&r, &Fields::All), r);
+    }
+
+    #[test]
+    fn nested_filters_match_when_one_element_does() {
+        let r = rec("nfs", "compliant", &["1", "2"]);
+        let f = |v: &str| Filter::parse("licenses.serial_number", v).unwrap();
+        assert!(passes(&r, "licenses.serial_number", &f("2")));
+        assert!(!passes(&r, "licenses.serial_number", &f("3")));
+        assert!(!passes(&r, "licenses.serial_number", &f("null")));
+        let bare = rec("cifs", "unlicensed", &[]);
+        assert!(passes(&bare, "licenses.serial_number", &f("null")));
+    }
+
+    #[test]
+    fn aliases_name_the_documented_paths() {
+        assert_eq!(filter_path("serial_number"), Some("licenses.serial_number"));
+        assert_eq!(
+            filter_path("licenses.capacity_maximum_size"),
+            Some("licenses.capacity.maximum_size")
+        );
+        assert_eq!(filter_path("licenses"), None, "a collection is not a filter");
+        assert_eq!(filter_path("colour"), None);
+    }
+
+    fn records() -> impl Strategy<Value = Vec<Value>> {
+        prop::collection::vec(
+            ("[a-e]{1,3}", prop::sample::select(vec!["compliant", "noncompliant", "unlicensed"])),
+            0..12,
+        )
+        .prop_map(|v| {
+            let mut seen = std::collections::BTreeSet::new();
+            v.into_iter()
+                .filter(|(n, _)| seen.insert(n.clone()))
+                .map(|(n, s)| rec(&n, s, &["1"]))
+                .collect()
+        })
+    }
+
+    proptest! {
+        /// Ordering is a permutation, sorted by the key and then by name.
+        #[test]
+        fn order_sorts_a_permutation(mut rs in records(), desc: bool) {
+            let before: std::collections::BTreeSet<String> = rs.iter().map(|r| r["name"].to_string()).collect();
+            order(&mut rs, &[OrderBy { field: "state".into(), descending: desc }]);
+            let after: std::collections::BTreeSet<String> = rs.iter().map(|r| r["name"].to_string()).collect();
+            prop_assert_eq!(before, after);
+            for w in rs.windows(2) {
+                let (a, b) = (&w[0], &w[1]);
+                let (sa, sb) = (a["state"].as_str().unwrap(), b["state"].as_str().unwrap());
+                if sa == sb {
+                    prop_assert!(a["name"].as_str() < b["name"].as_str());
+                } else {
+                    prop_assert!((sa < sb) != desc);
+                }
+            }
+        }
+
+        /// On a plain field, a single-term filter and its negation split the records in two.
+        #[test]
+        fn a_term_and_its_negation_partition(rs in records(), term in "[a-e*]{1,3}") {
+            let yes = Filter::parse("name", &term).unwrap();
+            let no = Filter::parse("name", &format!("!{term}")).unwrap();
+            for r in &rs {
+                prop_assert!(passes(r, "name", &yes) != passes(r, "name", &no));
+            }
+        }
+    }
+}
