@@ -440,4 +440,52 @@ mod tests {
         assert!(boolean("return_records", "FALSE").is_ok_and(|b| !b));
         assert!(boolean("return_records", "no").is_err());
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn field() -> impl Strategy<Value = (String, u64, bool, u8)> {
+            (".{0,12}", any::<u64>(), any::<bool>(), 0u8..5)
+        }
+
+        proptest! {
+            /// Any text is a filter, a field list, an order or a number, or a refusal that
+            /// names the parameter: never a panic; and a filter judges any value.
+            #[test]
+            fn any_text_parses_or_is_refused_by_name(v in ".{0,40}", (text, n, b, kind) in field()) {
+                match Filter::parse("p", &v) {
+                    Ok(f) => {
+                        let value = match kind {
+                            0 => Field::Absent,
+                            1 => Field::Text(&text),
+                            2 => Field::Number(n),
+                            3 => Field::Bool(b),
+                            _ => Field::Time(chrono::DateTime::<Utc>::UNIX_EPOCH),
+                        };
+                        let _ = f.matches(value);
+                        let _ = f.matches_any([value, Field::Absent]);
+                    }
+                    Err(e) => prop_assert_eq!(e.parameter, "p"),
+                }
+                if let Err(e) = Fields::parse(&v) {
+                    prop_assert_eq!(e.parameter, "fields");
+                }
+                if let Err(e) = OrderBy::parse(&v) {
+                    prop_assert_eq!(e.parameter, "order_by");
+                }
+                if let Err(e) = number("max_records", &v, 1, 100) {
+                    prop_assert_eq!(e.parameter, "max_records");
+                }
+            }
+
+            /// `*` matches what the text between the stars matches, in order (a wildcard
+            /// filter agrees with a plain substring search on one star pair).
+            #[test]
+            fn a_starred_term_is_a_substring_search(needle in "[a-c]{1,3}", hay in "[a-d]{0,10}") {
+                let f = Filter::parse("name", &format!("*{needle}*")).unwrap();
+                prop_assert_eq!(f.matches(Field::Text(&hay)), hay.contains(&needle));
+            }
+        }
+    }
 }
