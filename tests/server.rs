@@ -64,6 +64,14 @@ impl Server {
         options: impl FnOnce(Options) -> Options,
         tls: Option<Arc<server::TlsServerConfig>>,
     ) -> Server {
+        Server::start_serving(options, tls, ServeOptions::default()).await
+    }
+
+    async fn start_serving(
+        options: impl FnOnce(Options) -> Options,
+        tls: Option<Arc<server::TlsServerConfig>>,
+        serve_options: ServeOptions,
+    ) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("licenses.db");
         {
@@ -79,7 +87,7 @@ impl Server {
         let scheme = if tls.is_some() { "https" } else { "http" };
         let (tx, rx) = oneshot::channel::<()>();
         let done = tokio::spawn(async move {
-            server::serve(listener, server::router(state), tls, ServeOptions::default(), async {
+            server::serve(listener, server::router(state), tls, serve_options, async {
                 let _ = rx.await;
             })
             .await
@@ -619,4 +627,36 @@ fn any_page_size_order_and_filter_pages_to_the_whole_answer() {
         })
         .unwrap();
     rt.block_on(s.stop());
+}
+
+/// Connections are bounded, and one that sends nothing is closed after the header timeout,
+/// so idle or slow clients cannot keep others out for long.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_are_closed_and_connections_are_bounded() {
+    use tokio::io::AsyncReadExt;
+    let opts = ServeOptions {
+        max_connections: 2,
+        header_timeout: std::time::Duration::from_millis(500),
+        ..ServeOptions::default()
+    };
+    let s = Server::start_serving(|o| o, None, opts).await;
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let mut idle = Vec::new();
+    for _ in 0..2 {
+        idle.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    let started = std::time::Instant::now();
+    // Both slots are taken by clients that send nothing; this request waits for one.
+    let a = get(&s, "/api/cluster").await;
+    assert_eq!(a.status, StatusCode::OK);
+    let waited = started.elapsed();
+    assert!(waited >= std::time::Duration::from_millis(300), "served at once: {waited:?}");
+    assert!(waited < std::time::Duration::from_secs(5), "{waited:?}");
+    // The idle ones were closed by the server (read gives end of stream).
+    for mut c in idle {
+        let mut buf = [0u8; 16];
+        let n = tokio::time::timeout(std::time::Duration::from_secs(5), c.read(&mut buf)).await;
+        assert!(matches!(n, Ok(Ok(0)) | Ok(Err(_))), "{n:?}");
+    }
+    s.stop().await;
 }
