@@ -660,3 +660,16 @@ async fn idle_connections_are_closed_and_connections_are_bounded() {
     }
     s.stop().await;
 }
+
+/// A request that takes longer than the per-request time is answered 503 in ONTAP's shape
+/// (a zero limit: every request that waits for the store at all runs out).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_over_its_time_is_answered_503() {
+    let s =
+        Server::start_with(|o| Options { request_timeout: std::time::Duration::ZERO, ..o }, None)
+            .await;
+    let a = get(&s, COLLECTION).await;
+    assert_eq!((a.status, code(&a)), (StatusCode::SERVICE_UNAVAILABLE, "503"));
+    assert!(a.body["error"]["message"].as_str().unwrap().contains("longer than"));
+    s.stop().await;
+}
