@@ -396,7 +396,7 @@ fn edited_rows_are_reported_and_the_log_is_append_only() {
         "licenses": {"package": "FabricPool", "licenseScope": "cluster", "HostID": "900", "capacity": "1"}}));
     store.install(fp.as_bytes(), "me", &c, ts(NOW), &Policy::default()).unwrap();
     store.install(nth_key(1).as_bytes(), "me", &c, ts(NOW), &Policy::default()).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.schema_version().unwrap(), 2, "version 2 added the users of the REST server");
     drop(store);
     let raw = rusqlite_free_edit(
         &path,
