@@ -117,6 +117,7 @@ pub fn serve(args: ServeArgs) -> Result<bool, Failure> {
             .await
             .map_err(|e| Failure::Io(format!("listen on {}: {e}", args.listen)))?;
         let addr = listener.local_addr().map_err(|e| Failure::Io(e.to_string()))?;
+        let shutdown = shutdown_signal()?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         write_stdout(&format!("listening on {scheme}://{addr}"));
         let marker = state.clone();
@@ -129,7 +130,7 @@ pub fn serve(args: ServeArgs) -> Result<bool, Failure> {
             }
         });
         let app = server::router(state);
-        server::serve(listener, app, tls, ServeOptions::default(), shutdown_signal())
+        server::serve(listener, app, tls, ServeOptions::default(), shutdown)
             .await
             .map_err(|e| Failure::Io(format!("serve: {e}")))?;
         write_stderr("nlf: shut down");
@@ -137,25 +138,27 @@ pub fn serve(args: ServeArgs) -> Result<bool, Failure> {
     })
 }
 
-/// SIGTERM or Ctrl-C.
-async fn shutdown_signal() {
+/// SIGTERM or Ctrl-C. The handlers are installed when this is called (before the server says
+/// it is listening), so a signal sent as soon as it has said so is not missed.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, Failure> {
     #[cfg(unix)]
     {
-        let term = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut s) => {
-                    s.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())
+            .map_err(|e| Failure::Io(format!("SIGTERM handler: {e}")))?;
+        let mut int = signal(SignalKind::interrupt())
+            .map_err(|e| Failure::Io(format!("SIGINT handler: {e}")))?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
             }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            () = term => {}
-        }
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
