@@ -288,6 +288,11 @@ fn pairs(uri: &Uri) -> Result<Vec<(String, String)>, ApiError> {
     })
 }
 
+/// `return_timeout` (0 to 120 s) is accepted and checked; every answer here is immediate.
+fn return_timeout(v: &str) -> Result<(), ApiError> {
+    query::number("return_timeout", v, 0, 120).map(|_| ()).map_err(|e| ApiError::query(&e))
+}
+
 /// Run blocking store work off the async threads.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
@@ -301,9 +306,7 @@ async fn cluster(State(state): State<ServerState>, uri: Uri) -> Result<Response,
     for (k, v) in pairs(&uri)? {
         match k.as_str() {
             "fields" => fields = Fields::parse(&v).map_err(|e| ApiError::query(&e))?,
-            "return_timeout" => {
-                query::number(&k, &v, 0, 120).map_err(|e| ApiError::query(&e))?;
-            }
+            "return_timeout" => return_timeout(&v)?,
             _ => return Err(ApiError::unexpected_argument(&k)),
         }
     }
@@ -371,9 +374,7 @@ fn parse_query(uri: &Uri, collection: bool) -> Result<Query, ApiError> {
     for (k, v) in &pairs {
         match k.as_str() {
             "fields" => q.fields = Some(records::parse_fields(v)?),
-            "return_timeout" => {
-                query::number(k, v, 0, 120).map_err(|e| ApiError::query(&e))?;
-            }
+            "return_timeout" => return_timeout(v)?,
             "max_records" if collection => {
                 q.max_records = Some(
                     query::number(k, v, 1, u64::from(u32::MAX)).map_err(|e| ApiError::query(&e))?,
@@ -500,9 +501,7 @@ async fn install(
             "return_records" => {
                 return_records = query::boolean(&k, &v).map_err(|e| ApiError::query(&e))?
             }
-            "return_timeout" => {
-                query::number(&k, &v, 0, 120).map_err(|e| ApiError::query(&e))?;
-            }
+            "return_timeout" => return_timeout(&v)?,
             _ => return Err(ApiError::unexpected_argument(&k)),
         }
     }
@@ -629,9 +628,7 @@ async fn delete_package(
     for (k, v) in &pairs {
         match k.as_str() {
             "serial_number" | "licenses.serial_number" => {}
-            "return_timeout" => {
-                query::number(k, v, 0, 120).map_err(|e| ApiError::query(&e))?;
-            }
+            "return_timeout" => return_timeout(v)?,
             _ => return Err(ApiError::unexpected_argument(k)),
         }
     }
@@ -658,9 +655,7 @@ async fn delete_collection(
             "state" => {
                 Filter::parse(k, v).map_err(|e| ApiError::query(&e))?;
             }
-            "return_timeout" => {
-                query::number(k, v, 0, 120).map_err(|e| ApiError::query(&e))?;
-            }
+            "return_timeout" => return_timeout(v)?,
             _ => return Err(ApiError::unexpected_argument(k)),
         }
     }
