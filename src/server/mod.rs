@@ -28,12 +28,18 @@
 //!
 //! Limits: the body (1 MiB by default, 413), the URI (8 KiB, 414), the headers (16 KiB, 431),
 //! 30 s per request (503), header and TLS handshake timeouts and a bound on open connections
-//! ([`ServeOptions`]). Installs, deletes and clean-ups are serialized on one connection of the
-//! store, so at most one request body is being read as licenses at a time, whatever the
-//! number of clients; reads use a second connection and the last loaded set of licenses,
-//! which is loaded again only when the store has changed (`PRAGMA data_version`), so a read
-//! never waits for an install's `fsync`. Reads judge at the server's clock behind the store's
-//! clock-rollback guard but do not move its mark; the server moves it once a minute.
+//! ([`ServeOptions`]). Credentials are checked before a body is read. Installs, deletes and
+//! clean-ups run one at a time on one thread that owns the store's writing connection, fed by
+//! a queue of [`WRITE_QUEUE`] places: at most one request body is being read as licenses at a
+//! time whatever the number of clients, a request whose time runs out while it waits for a
+//! place or its turn is dropped without being run, and the parse trees of hostile bodies reuse
+//! one allocator arena (64 concurrent hostile 1 MiB POSTs peak at about 211 MiB resident,
+//! BENCHMARKS.md). Reads use a second connection and the last loaded licenses and users,
+//! loaded again only when the store has changed (`PRAGMA data_version`, which also sees
+//! `nlf add` and `nlf passwd` from other processes), and share one judgement per second per
+//! store version, so a read never waits for an install's `fsync`. Reads judge at the server's
+//! clock, to the second, behind the store's clock-rollback guard but do not move its mark; the
+//! server moves it once a minute.
 //!
 //! Mounting the routes in another axum service:
 //!
@@ -70,6 +76,8 @@ pub use error::{ApiError, INVALID_VALUE, NOT_AUTHORIZED, UNEXPECTED_ARGUMENT};
 pub use listen::{serve, tls_config, ServeOptions, TlsError};
 pub use records::{COLLECTION, FIELDS};
 pub use routes::{router, MAX_HEADERS, MAX_URI};
-pub use state::{system_clock, Clock, Options, ServerState, StartError, ONTAP_VERSION};
+pub use state::{
+    system_clock, Clock, Options, ServerState, StartError, ONTAP_VERSION, WRITE_QUEUE,
+};
 /// rustls's server configuration, as [`tls_config`] makes it and [`serve`] takes it.
 pub use tokio_rustls::rustls::ServerConfig as TlsServerConfig;

@@ -59,16 +59,10 @@ async fn audit(State(state): State<ServerState>, req: Request, next: Next) -> Re
             None => "- (not authenticated)".into(),
         });
     let now = state.now();
-    let s = state.clone();
-    let logged = tokio::task::spawn_blocking(move || {
-        s.with_writer(|w| w.log_refused(action, &actor, request, &refusal, now))
-    })
-    .await;
-    match logged {
-        Ok(Ok(Ok(()))) => response,
-        Ok(Ok(Err(e))) => db(e).into_response(),
-        Ok(Err(e)) => e.into_response(),
-        Err(_) => ApiError::internal("writing the audit log failed").into_response(),
+    match state.write(move |w| w.log_refused(action, &actor, request, &refusal, now)).await {
+        Ok(Ok(())) => response,
+        Ok(Err(e)) => db(e).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -224,16 +218,8 @@ async fn authenticate(State(state): State<ServerState>, mut req: Request, next: 
 async fn check(state: &ServerState, user: &str, password: &str) -> Result<Option<Role>, ApiError> {
     let s = state.clone();
     let name = user.to_owned();
-    let stored = tokio::task::spawn_blocking(move || {
-        let reader = s
-            .inner
-            .reader
-            .lock()
-            .map_err(|_| ApiError::internal("the store's reader failed earlier"))?;
-        reader.user(&name).map_err(db)
-    })
-    .await
-    .map_err(|_| ApiError::internal("the user lookup failed"))??;
+    // The users as last loaded (loaded again whenever the store changed, `nlf passwd` too).
+    let stored = blocking(move || Ok(s.current()?.users.get(&name).cloned())).await?;
     let guard = &state.inner.guard;
     let (hash, role) = match &stored {
         Some(u) => (u.hash.clone(), Role::parse(&u.role)),
@@ -409,14 +395,12 @@ fn parse_query(uri: &Uri, collection: bool) -> Result<Query, ApiError> {
 /// The package records that pass the query's filters (and, without a `state` filter, only
 /// licensed packages, as ONTAP answers), ordered.
 fn matching(state: &ServerState, q: &Query) -> Result<Vec<Value>, ApiError> {
-    let assessment = state.assess()?;
-    let mut out: Vec<Value> = assessment
-        .report
-        .records
+    let judged = state.judged()?;
+    let mut out: Vec<Value> = judged
         .iter()
-        .filter(|p| q.state_given || p.state != crate::report::State::Unlicensed)
-        .map(records::record)
+        .filter(|r| q.state_given || r["state"] != "unlicensed")
         .filter(|r| q.filters.iter().all(|(path, f)| records::passes(r, path, f)))
+        .cloned()
         .collect();
     records::order(&mut out, &q.order);
     Ok(out)
@@ -522,13 +506,12 @@ async fn install(
     };
     let s = state.clone();
     let actor = caller.actor();
-    let outcome = blocking(move || {
-        let now = s.now();
-        let policy = s.inner.options.policy.clone();
-        let cluster = s.inner.cluster.clone();
-        s.with_writer(|w| w.install(&body, &actor, &cluster, now, &policy))
-    })
-    .await?;
+    let outcome = state
+        .write(move |w| {
+            let now = s.now();
+            w.install(&body, &actor, &s.inner.cluster, now, &s.inner.options.policy)
+        })
+        .await?;
     let outcome = match outcome {
         Ok(o) => o,
         Err(StoreError::Refused(r)) => {
@@ -554,13 +537,13 @@ async fn install(
                 }
             }
         }
-        let a = s.assess()?;
-        let recs: Vec<Value> = a
-            .report
-            .records
+        let recs: Vec<Value> = s
+            .judged()?
             .iter()
-            .filter(|p| names.iter().any(|n| p.name.eq_ignore_ascii_case(n)))
-            .map(records::record)
+            .filter(|r| {
+                r["name"].as_str().is_some_and(|p| names.iter().any(|n| p.eq_ignore_ascii_case(n)))
+            })
+            .cloned()
             .collect();
         Ok((names, recs))
     })
@@ -589,13 +572,13 @@ async fn run_delete(
     target: DeleteTarget,
 ) -> Result<usize, ApiError> {
     let actor = caller.actor();
-    let result = blocking(move || {
-        let now = state.now();
-        let policy = state.inner.options.policy.clone();
-        let cluster = state.inner.cluster.clone();
-        state.with_writer(|w| w.delete(&target, &actor, &cluster, now, &policy))
-    })
-    .await?;
+    let s = state.clone();
+    let result = state
+        .write(move |w| {
+            let now = s.now();
+            w.delete(&target, &actor, &s.inner.cluster, now, &s.inner.options.policy)
+        })
+        .await?;
     match result {
         Ok(o) => Ok(o.removed.len()),
         Err(StoreError::Refused(r)) => {

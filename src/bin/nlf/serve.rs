@@ -125,8 +125,7 @@ pub fn serve(args: ServeArgs) -> Result<bool, Failure> {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
                 tick.tick().await;
-                let m = marker.clone();
-                let _ = tokio::task::spawn_blocking(move || m.advance_mark()).await;
+                let _ = marker.advance_mark().await;
             }
         });
         let app = server::router(state);
