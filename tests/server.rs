@@ -673,3 +673,19 @@ async fn a_request_over_its_time_is_answered_503() {
     assert!(a.body["error"]["message"].as_str().unwrap().contains("longer than"));
     s.stop().await;
 }
+
+/// A user removed (or given a new password) in the store is refused from the next request on,
+/// although the server remembered the old password as checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_user_is_refused_at_once() {
+    let s = Server::start().await;
+    assert_eq!(get(&s, COLLECTION).await.status, StatusCode::OK);
+    assert!(s.store().delete_user("reader").unwrap());
+    let a = get(&s, COLLECTION).await;
+    assert_eq!((a.status, code(&a)), (StatusCode::UNAUTHORIZED, "6"));
+    s.store().set_user("reader", "readonly", &hash_password("new-pw").unwrap(), at()).unwrap();
+    assert_eq!(get(&s, COLLECTION).await.status, StatusCode::UNAUTHORIZED, "the old password");
+    let a = send(client().get(s.url(COLLECTION)).basic_auth("reader", Some("new-pw"))).await;
+    assert_eq!(a.status, StatusCode::OK);
+    s.stop().await;
+}

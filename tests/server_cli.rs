@@ -91,6 +91,17 @@ fn passwd_refuses_empty_passwords_and_unknown_roles() {
         store.users().unwrap().into_iter().map(|u| (u.name, u.role)).collect();
     assert_eq!(users, [("admin".into(), "admin".into()), ("bob".into(), "readonly".into())]);
     assert!(store.users().unwrap().iter().all(|u| u.hash.starts_with("$argon2id$")));
+    drop(store);
+    let out =
+        nlf().args(["passwd", dir.path().to_str().unwrap(), "bob", "--delete"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out =
+        nlf().args(["passwd", dir.path().to_str().unwrap(), "bob", "--delete"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "no such user any more");
+    let store =
+        Store::open(&dir.path().join("licenses.db"), nlf::Keyring::new(), Catalog::builtin())
+            .unwrap();
+    assert_eq!(store.users().unwrap().len(), 1);
 }
 
 #[test]

@@ -569,6 +569,14 @@ impl Store {
         Ok(())
     }
 
+    /// Remove a user; whether there was one.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub fn delete_user(&mut self, name: &str) -> Result<bool, StoreError> {
+        Ok(self.conn.execute("DELETE FROM user WHERE name = ?1", params![name])? > 0)
+    }
+
     /// A user by name.
     ///
     /// # Errors

@@ -42,12 +42,33 @@ pub struct PasswdArgs {
     /// The user name.
     pub user: String,
     /// What the user may do: admin (read, install, delete) or readonly (read).
-    #[arg(long, value_parser = ["admin", "readonly"])]
-    pub role: String,
+    #[arg(long, value_parser = ["admin", "readonly"], required_unless_present = "delete")]
+    pub role: Option<String>,
+    /// Remove the user instead (a running server refuses it from its next request on).
+    #[arg(long, conflicts_with = "role")]
+    pub delete: bool,
 }
 
 /// `nlf passwd`: the password is the first line of standard input.
 pub fn passwd(args: PasswdArgs, as_json: bool) -> Result<bool, Failure> {
+    let Some(role) = args.role.clone().filter(|_| !args.delete) else {
+        let (mut store, _) = crate::store::open(&args.dir)?;
+        let removed = store
+            .delete_user(&args.user)
+            .map_err(|e| Failure::Io(format!("{}: {e}", args.dir.display())))?;
+        if !removed {
+            return Err(Failure::Usage(format!("{}: no user {:?}", args.dir.display(), args.user)));
+        }
+        if as_json {
+            crate::output::print_json(
+                serde_json::json!({"user": args.user, "deleted": true}),
+                false,
+            );
+        } else {
+            write_stdout(&format!("user {} deleted", args.user));
+        }
+        return Ok(true);
+    };
     let mut input = Vec::new();
     std::io::stdin()
         .take(auth::MAX_PASSWORD as u64 + 2)
@@ -60,12 +81,12 @@ pub fn passwd(args: PasswdArgs, as_json: bool) -> Result<bool, Failure> {
         auth::hash_password(password).map_err(|e| Failure::Usage(format!("password: {e}")))?;
     let (mut store, _) = crate::store::open(&args.dir)?;
     store
-        .set_user(&args.user, &args.role, &hash, crate::now())
+        .set_user(&args.user, &role, &hash, crate::now())
         .map_err(|e| Failure::Usage(format!("{}: {e}", args.dir.display())))?;
     if as_json {
-        crate::output::print_json(serde_json::json!({"user": args.user, "role": args.role}), false);
+        crate::output::print_json(serde_json::json!({"user": args.user, "role": role}), false);
     } else {
-        write_stdout(&format!("user {} ({}) saved", args.user, args.role));
+        write_stdout(&format!("user {} ({role}) saved", args.user));
     }
     Ok(true)
 }
