@@ -225,19 +225,38 @@ fn compare(a: &Option<Value>, b: &Option<Value>) -> Ordering {
     }
 }
 
-/// Order records by name, then by the `order_by` keys (a stable sort, so name breaks ties).
-pub fn order(records: &mut [Value], keys: &[OrderBy]) {
-    records.sort_by(|a, b| compare(&sort_key(a, "name"), &sort_key(b, "name")));
-    for k in keys.iter().rev() {
-        let Some(path) = filter_path(&k.field) else { continue };
-        records.sort_by(|a, b| {
-            let o = compare(&sort_key(a, path), &sort_key(b, path));
-            if k.descending {
-                o.reverse()
-            } else {
-                o
+/// Put records in name order (the order of an answer without `order_by`).
+pub fn by_name(records: &mut [Value]) {
+    records.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+}
+
+/// Order `positions` of `records` (which are in name order) by the `order_by` keys: a
+/// stable sort on keys taken once per record, so equal keys keep name order.
+pub fn order(records: &[Value], positions: &mut [usize], keys: &[OrderBy]) {
+    let paths: Vec<(&str, bool)> =
+        keys.iter().filter_map(|k| filter_path(&k.field).map(|p| (p, k.descending))).collect();
+    if paths.is_empty() {
+        return;
+    }
+    let mut keyed: Vec<(Vec<Option<Value>>, usize)> = positions
+        .iter()
+        .map(|&i| {
+            let r = records.get(i);
+            (paths.iter().map(|(p, _)| r.and_then(|r| sort_key(r, p))).collect(), i)
+        })
+        .collect();
+    keyed.sort_by(|(a, _), (b, _)| {
+        for ((x, y), (_, desc)) in a.iter().zip(b).zip(&paths) {
+            let o = compare(x, y);
+            let o = if *desc { o.reverse() } else { o };
+            if o != Ordering::Equal {
+                return o;
             }
-        });
+        }
+        Ordering::Equal
+    });
+    for (slot, (_, i)) in positions.iter_mut().zip(keyed) {
+        *slot = i;
     }
 }
 
@@ -328,10 +347,13 @@ mod tests {
         /// Ordering is a permutation, sorted by the key and then by name.
         #[test]
         fn order_sorts_a_permutation(mut rs in records(), desc: bool) {
-            let before: std::collections::BTreeSet<String> = rs.iter().map(|r| r["name"].to_string()).collect();
-            order(&mut rs, &[OrderBy { field: "state".into(), descending: desc }]);
-            let after: std::collections::BTreeSet<String> = rs.iter().map(|r| r["name"].to_string()).collect();
-            prop_assert_eq!(before, after);
+            by_name(&mut rs);
+            let mut positions: Vec<usize> = (0..rs.len()).collect();
+            order(&rs, &mut positions, &[OrderBy { field: "state".into(), descending: desc }]);
+            let mut sorted = positions.clone();
+            sorted.sort_unstable();
+            prop_assert_eq!(sorted, (0..rs.len()).collect::<Vec<_>>());
+            let rs: Vec<Value> = positions.iter().map(|&i| rs[i].clone()).collect();
             for w in rs.windows(2) {
                 let (a, b) = (&w[0], &w[1]);
                 let (sa, sb) = (a["state"].as_str().unwrap(), b["state"].as_str().unwrap());

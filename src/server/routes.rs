@@ -17,8 +17,9 @@ use super::auth::{self, Role};
 use super::error::{self, ApiError};
 use super::query::{self, Fields, Filter};
 use super::records::{self, COLLECTION};
-use super::state::{db, ServerState, ONTAP_VERSION};
+use super::state::{db, ServerState, Snapshot, ONTAP_VERSION};
 use crate::store::{Action, DeleteTarget, StoreError};
+use std::sync::Arc;
 
 /// The longest request URI, in bytes (414 beyond it).
 pub const MAX_URI: usize = 8 * 1024;
@@ -174,9 +175,9 @@ async fn authenticate(State(state): State<ServerState>, mut req: Request, next: 
         )
         .into_response();
     };
-    let role = match check(&state, &user, &password).await {
-        Ok(Some(role)) => role,
-        Ok(None) => {
+    let (role, snap) = match check(&state, &user, &password).await {
+        Ok((Some(role), snap)) => (role, snap),
+        Ok((None, _)) => {
             guard.failed(key, Instant::now());
             let mut r = ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -209,24 +210,31 @@ async fn authenticate(State(state): State<ServerState>, mut req: Request, next: 
     }
     let actor = Actor(caller.actor());
     req.extensions_mut().insert(caller);
+    req.extensions_mut().insert(snap);
     let mut r = next.run(req).await;
     r.extensions_mut().insert(actor);
     r
 }
 
 /// The role of `user` when `password` is theirs.
-async fn check(state: &ServerState, user: &str, password: &str) -> Result<Option<Role>, ApiError> {
+/// The role of `user` when `password` is theirs, and the store as now loaded (the request
+/// answers from it).
+async fn check(
+    state: &ServerState,
+    user: &str,
+    password: &str,
+) -> Result<(Option<Role>, Arc<Snapshot>), ApiError> {
     let s = state.clone();
-    let name = user.to_owned();
     // The users as last loaded (loaded again whenever the store changed, `nlf passwd` too).
-    let stored = blocking(move || Ok(s.current()?.users.get(&name).cloned())).await?;
+    let snap = blocking(move || s.current()).await?;
+    let stored = snap.users.get(user).cloned();
     let guard = &state.inner.guard;
     let (hash, role) = match &stored {
         Some(u) => (u.hash.clone(), Role::parse(&u.role)),
         None => (guard.decoy.clone(), None),
     };
     if role.is_some() && guard.remembered(user, password, &hash) {
-        return Ok(role);
+        return Ok((role, snap));
     }
     let permit = guard
         .hashing
@@ -240,9 +248,9 @@ async fn check(state: &ServerState, user: &str, password: &str) -> Result<Option
     drop(permit);
     if ok && role.is_some() {
         guard.remember(user, password, &hash);
-        return Ok(role);
+        return Ok((role, snap));
     }
-    Ok(None)
+    Ok((None, snap))
 }
 
 async fn no_route(uri: Uri) -> ApiError {
@@ -258,7 +266,12 @@ async fn wrong_method(method: Method, uri: Uri) -> ApiError {
 
 /// A JSON answer, as ONTAP sends them (`application/hal+json`).
 fn answer(status: StatusCode, body: &Value) -> Response {
-    let mut r = (status, body.to_string()).into_response();
+    answer_text(status, body.to_string())
+}
+
+/// A JSON answer already written.
+fn answer_text(status: StatusCode, body: String) -> Response {
+    let mut r = (status, body).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/hal+json"));
     r
 }
@@ -392,82 +405,89 @@ fn parse_query(uri: &Uri, collection: bool) -> Result<Query, ApiError> {
     Ok(q)
 }
 
-/// The package records that pass the query's filters (and, without a `state` filter, only
-/// licensed packages, as ONTAP answers), ordered.
-fn matching(state: &ServerState, q: &Query) -> Result<Vec<Value>, ApiError> {
-    let judged = state.judged()?;
-    let mut out: Vec<Value> = judged
+/// The judged records and the positions of those that pass the query's filters (and,
+/// without a `state` filter, only licensed packages, as ONTAP answers), ordered.
+fn matching(state: &ServerState, snap: &Snapshot, q: &Query) -> (Arc<Vec<Value>>, Vec<usize>) {
+    let judged = state.judged(snap);
+    let mut positions: Vec<usize> = judged
         .iter()
-        .filter(|r| q.state_given || r["state"] != "unlicensed")
-        .filter(|r| q.filters.iter().all(|(path, f)| records::passes(r, path, f)))
-        .cloned()
+        .enumerate()
+        .filter(|(_, r)| q.state_given || r["state"] != "unlicensed")
+        .filter(|(_, r)| q.filters.iter().all(|(path, f)| records::passes(r, path, f)))
+        .map(|(i, _)| i)
         .collect();
-    records::order(&mut out, &q.order);
-    Ok(out)
+    records::order(&judged, &mut positions, &q.order);
+    (judged, positions)
 }
 
 /// `GET /api/cluster/licensing/licenses`.
-async fn collection(State(state): State<ServerState>, uri: Uri) -> Result<Response, ApiError> {
+async fn collection(
+    State(state): State<ServerState>,
+    Extension(snap): Extension<Arc<Snapshot>>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
     let q = parse_query(&uri, true)?;
-    let s = state.clone();
-    let (all, q) = blocking(move || Ok((matching(&s, &q)?, q))).await?;
     let self_href = match uri.query() {
         Some(qs) if !qs.is_empty() => format!("{COLLECTION}?{qs}"),
         _ => COLLECTION.to_owned(),
     };
-    let mut body = serde_json::Map::new();
-    if !q.return_records {
-        body.insert("num_records".into(), json!(all.len()));
-        body.insert("_links".into(), json!({"self": {"href": self_href}}));
-        return Ok(answer(StatusCode::OK, &Value::Object(body)));
-    }
-    let start = usize::try_from(q.offset).unwrap_or(usize::MAX).min(all.len());
-    let take = q.max_records.map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX));
-    let end = start.saturating_add(take).min(all.len());
-    let fields = q.fields.clone().unwrap_or_else(|| Fields::Named(Vec::new()));
-    let page: Vec<Value> = all
-        .get(start..end)
-        .unwrap_or_default()
-        .iter()
-        .map(|r| records::project(r, &fields))
-        .collect();
-    let mut links = json!({"self": {"href": self_href}});
-    if end < all.len() {
-        let mut next = q.pairs.clone();
-        next.push(("start.offset".into(), end.to_string()));
-        if let Value::Object(m) = &mut links {
-            m.insert(
-                "next".into(),
-                json!({"href": format!("{COLLECTION}?{}", records::query_string(&next))}),
-            );
+    // Filter, order, page, project and write, cloning only what is sent (no blocking step: the
+    // store was read when the credentials were checked).
+    let body = {
+        let (judged, positions) = matching(&state, &snap, &q);
+        let mut body = serde_json::Map::new();
+        if !q.return_records {
+            body.insert("num_records".into(), json!(positions.len()));
+            body.insert("_links".into(), json!({"self": {"href": self_href}}));
+            return Ok(answer(StatusCode::OK, &Value::Object(body)));
         }
-    }
-    body.insert("records".into(), Value::Array(page.clone()));
-    body.insert("num_records".into(), json!(page.len()));
-    body.insert("_links".into(), links);
-    Ok(answer(StatusCode::OK, &Value::Object(body)))
+        let start = usize::try_from(q.offset).unwrap_or(usize::MAX).min(positions.len());
+        let take = q.max_records.map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX));
+        let end = start.saturating_add(take).min(positions.len());
+        let fields = q.fields.clone().unwrap_or_else(|| Fields::Named(Vec::new()));
+        let page: Vec<Value> = positions
+            .get(start..end)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|&i| judged.get(i))
+            .map(|r| records::project(r, &fields))
+            .collect();
+        let mut links = json!({"self": {"href": self_href}});
+        if end < positions.len() {
+            let mut next = q.pairs.clone();
+            next.push(("start.offset".into(), end.to_string()));
+            if let Value::Object(m) = &mut links {
+                m.insert(
+                    "next".into(),
+                    json!({"href": format!("{COLLECTION}?{}", records::query_string(&next))}),
+                );
+            }
+        }
+        body.insert("num_records".into(), json!(page.len()));
+        body.insert("records".into(), Value::Array(page));
+        body.insert("_links".into(), links);
+        Value::Object(body).to_string()
+    };
+    Ok(answer_text(StatusCode::OK, body))
 }
 
 /// `GET /api/cluster/licensing/licenses/{name}`.
 async fn package(
     State(state): State<ServerState>,
+    Extension(snap): Extension<Arc<Snapshot>>,
     Path(name): Path<String>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let q = parse_query(&uri, false)?;
-    let s = state.clone();
-    let found = blocking(move || {
-        let all = matching(&s, &q)?;
-        Ok(all
-            .into_iter()
-            .find(|r| {
-                r.get("name").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case(&name))
-            })
-            .map(|r| records::project(&r, &q.fields.clone().unwrap_or(Fields::All))))
-    })
-    .await?;
+    let (judged, positions) = matching(&state, &snap, &q);
+    let fields = q.fields.clone().unwrap_or(Fields::All);
+    let found = positions
+        .iter()
+        .filter_map(|&i| judged.get(i))
+        .find(|r| r["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(&name)))
+        .map(|r| records::project(r, &fields).to_string());
     match found {
-        Some(r) => Ok(answer(StatusCode::OK, &r)),
+        Some(r) => Ok(answer_text(StatusCode::OK, r)),
         None => Err(ApiError::not_found(uri.path().to_owned())),
     }
 }
@@ -538,7 +558,7 @@ async fn install(
             }
         }
         let recs: Vec<Value> = s
-            .judged()?
+            .judged(&snap)
             .iter()
             .filter(|r| {
                 r["name"].as_str().is_some_and(|p| names.iter().any(|n| p.eq_ignore_ascii_case(n)))

@@ -239,17 +239,16 @@ impl ServerState {
         Ok(fresh)
     }
 
-    /// The package records (every package, unlicensed ones too) of the current set, judged
+    /// The package records (every package, unlicensed ones too, in name order) of the current set, judged
     /// at the server's time to the second behind the clock guard, without moving the mark.
-    /// Requests in the same second of the same store version share one judgement. Blocking.
-    pub(crate) fn judged(&self) -> Result<Arc<Vec<serde_json::Value>>, ApiError> {
-        let snap = self.current()?;
+    /// Requests in the same second of the same store version share one judgement.
+    pub(crate) fn judged(&self, snap: &Snapshot) -> Arc<Vec<serde_json::Value>> {
         let now = self.now();
         let second = now.timestamp();
         if let Ok(j) = self.inner.judged.read() {
             if let Some(j) = j.as_ref().filter(|j| j.version == snap.version && j.second == second)
             {
-                return Ok(Arc::clone(&j.records));
+                return Arc::clone(&j.records);
             }
         }
         let at = DateTime::from_timestamp(second, 0).unwrap_or(now);
@@ -261,8 +260,10 @@ impl ServerState {
             &self.inner.options.policy,
             &self.inner.catalog,
         );
-        let records: Arc<Vec<serde_json::Value>> =
-            Arc::new(a.report.records.iter().map(super::records::record).collect());
+        let mut records: Vec<serde_json::Value> =
+            a.report.records.iter().map(super::records::record).collect();
+        super::records::by_name(&mut records);
+        let records = Arc::new(records);
         if let Ok(mut j) = self.inner.judged.write() {
             *j = Some(Arc::new(Judged {
                 version: snap.version,
@@ -270,7 +271,7 @@ impl ServerState {
                 records: Arc::clone(&records),
             }));
         }
-        Ok(records)
+        records
     }
 
     /// Run `f` on the writer thread with the store's writing connection, after the changes
