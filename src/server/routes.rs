@@ -524,14 +524,12 @@ async fn install(
             ))
         }
     };
-    let s = state.clone();
     let actor = caller.actor();
-    let outcome = state
-        .write(move |w| {
-            let now = s.now();
-            w.install(&body, &actor, &s.inner.cluster, now, &s.inner.options.policy)
-        })
-        .await?;
+    // What the change needs, not the whole state: the writer thread must not hold the last
+    // reference to it.
+    let (cluster, policy, clock) = state.change_context();
+    let outcome =
+        state.write(move |w| w.install(&body, &actor, &cluster, clock(), &policy)).await?;
     let outcome = match outcome {
         Ok(o) => o,
         Err(StoreError::Refused(r)) => {
@@ -592,13 +590,11 @@ async fn run_delete(
     target: DeleteTarget,
 ) -> Result<usize, ApiError> {
     let actor = caller.actor();
-    let s = state.clone();
-    let result = state
-        .write(move |w| {
-            let now = s.now();
-            w.delete(&target, &actor, &s.inner.cluster, now, &s.inner.options.policy)
-        })
-        .await?;
+    // What the change needs, not the whole state: the writer thread must not hold the last
+    // reference to it.
+    let (cluster, policy, clock) = state.change_context();
+    let result =
+        state.write(move |w| w.delete(&target, &actor, &cluster, clock(), &policy)).await?;
     match result {
         Ok(o) => Ok(o.removed.len()),
         Err(StoreError::Refused(r)) => {

@@ -119,7 +119,12 @@ impl Drop for Writer {
         // Close the queue, then let the changes already queued finish.
         self.queue.take();
         if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            // The last reference can be dropped on the writer thread itself (by a change that
+            // held one): it cannot wait for itself, and it ends on its own once the queue is
+            // empty and closed.
+            if t.thread().id() != std::thread::current().id() {
+                let _ = t.join();
+            }
         }
     }
 }
@@ -272,6 +277,15 @@ impl ServerState {
             }));
         }
         records
+    }
+
+    /// The cluster, policy and clock a change is made with.
+    pub(crate) fn change_context(&self) -> (ClusterState, Policy, Clock) {
+        (
+            self.inner.cluster.clone(),
+            self.inner.options.policy.clone(),
+            Arc::clone(&self.inner.options.clock),
+        )
     }
 
     /// Run `f` on the writer thread with the store's writing connection, after the changes
