@@ -45,6 +45,10 @@ use nom::multi::separated_list1;
 use nom::sequence::{pair, preceded, separated_pair, terminated};
 use nom::{IResult, Parser};
 
+// The store's matcher, since `Core*Bundle` in a delete is the same language: `*` is any run of
+// characters, ASCII case is ignored.
+use crate::store::rules::wildcard;
+
 /// A query parameter that does not parse: the answer is a 400 naming the parameter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryError {
@@ -103,8 +107,8 @@ enum Op {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Test {
     Null,
-    /// Split at `*`: the parts in order.
-    Pattern(Vec<String>),
+    /// A value, `*` standing for any run of characters.
+    Pattern(String),
     Compare(Op, String),
     Range(String, String),
 }
@@ -160,7 +164,7 @@ fn pattern(input: &str) -> IResult<&str, Test> {
         if v.eq_ignore_ascii_case("null") {
             Test::Null
         } else {
-            Test::Pattern(v.split('*').map(str::to_owned).collect())
+            Test::Pattern(v.to_owned())
         }
     })
     .parse(input)
@@ -225,15 +229,13 @@ impl Filter {
 fn test(t: &Test, field: Field<'_>) -> bool {
     match t {
         Test::Null => field == Field::Absent,
-        Test::Pattern(parts) => match field {
+        Test::Pattern(p) => match field {
             Field::Absent => false,
-            Field::Text(s) => wildcard(parts, s),
-            Field::Number(n) => wildcard(parts, &n.to_string()),
-            Field::Bool(b) => wildcard(parts, if b { "true" } else { "false" }),
-            Field::Time(t) => match parts.as_slice() {
-                [one] => parse_time(one).is_some_and(|q| q == t),
-                _ => wildcard(parts, &t.to_rfc3339()),
-            },
+            Field::Text(s) => wildcard(p, s),
+            Field::Number(n) => wildcard(p, &n.to_string()),
+            Field::Bool(b) => wildcard(p, if b { "true" } else { "false" }),
+            Field::Time(t) if !p.contains('*') => parse_time(p).is_some_and(|q| q == t),
+            Field::Time(t) => wildcard(p, &t.to_rfc3339()),
         },
         Test::Compare(op, v) => order(field, v).is_some_and(|o| match op {
             Op::Lt => o == Ordering::Less,
@@ -259,24 +261,6 @@ fn order(field: Field<'_>, operand: &str) -> Option<Ordering> {
 
 fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     crate::nlf::parse_date(text.trim()).map(|t| t.with_timezone(&Utc))
-}
-
-/// `parts` (a pattern split at `*`) against `text`, ignoring ASCII case.
-fn wildcard(parts: &[String], text: &str) -> bool {
-    let text = text.to_ascii_lowercase();
-    let parts: Vec<String> = parts.iter().map(|p| p.to_ascii_lowercase()).collect();
-    let [first, middle @ .., last] = parts.as_slice() else {
-        // One part: no wildcard.
-        return parts.first().is_some_and(|p| *p == text);
-    };
-    let Some(mut rest) = text.strip_prefix(first.as_str()) else { return false };
-    for m in middle {
-        match rest.find(m.as_str()) {
-            Some(at) => rest = rest.get(at + m.len()..).unwrap_or(""),
-            None => return false,
-        }
-    }
-    rest.len() >= last.len() && rest.ends_with(last.as_str())
 }
 
 /// The `fields` parameter: names, `*` (every field) or `**` (every field, also expensive ones).
