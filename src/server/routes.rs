@@ -18,7 +18,7 @@ use super::error::{self, ApiError};
 use super::query::{self, Fields, Filter};
 use super::records::{self, COLLECTION};
 use super::state::{db, ServerState, Snapshot, ONTAP_VERSION};
-use crate::store::{Action, DeleteTarget, StoreError};
+use crate::store::{Action, DeleteTarget};
 use std::sync::Arc;
 
 /// The longest request URI, in bytes (414 beyond it).
@@ -532,11 +532,6 @@ async fn install(
         state.write(move |w| w.install(&body, &actor, &cluster, clock(), &policy)).await?;
     let outcome = match outcome {
         Ok(o) => o,
-        Err(StoreError::Refused(r)) => {
-            let mut e = ApiError::refused(r);
-            e.logged = true;
-            return Err(e);
-        }
         Err(e) => return Err(db(e)),
     };
     // The packages the request licenses, for Location and return_records.
@@ -554,6 +549,10 @@ async fn install(
                     }
                 }
             }
+        }
+        // Judged only when asked for: most clients (Ansible, netapp-ontap) do not ask.
+        if !return_records {
+            return Ok((names, Vec::new()));
         }
         let recs: Vec<Value> = s
             .judged(&snap)
@@ -597,11 +596,6 @@ async fn run_delete(
         state.write(move |w| w.delete(&target, &actor, &cluster, clock(), &policy)).await?;
     match result {
         Ok(o) => Ok(o.removed.len()),
-        Err(StoreError::Refused(r)) => {
-            let mut e = ApiError::refused(r);
-            e.logged = true;
-            Err(e)
-        }
         Err(e) => Err(db(e)),
     }
 }

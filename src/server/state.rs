@@ -325,9 +325,15 @@ impl ServerState {
     }
 }
 
+/// A store error as an answer. A refusal comes only from the store's rules, which have put it
+/// in the audit log already, so the audit layer does not log it again.
 pub(crate) fn db(e: StoreError) -> ApiError {
     match e {
-        StoreError::Refused(r) => ApiError::refused(r),
+        StoreError::Refused(r) => {
+            let mut e = ApiError::refused(r);
+            e.logged = true;
+            e
+        }
         e => ApiError::internal(format!("license store: {e}")),
     }
 }
