@@ -9,12 +9,15 @@
 //! fails and says how to fix it; it never skips.
 #![cfg(feature = "cli")]
 
+mod common;
+
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use common::serve::{passwd, Serve};
 
 /// The client version the checks were written against (pinned as in `.ci/run`).
 const NETAPP_ONTAP: &str = "9.19.1.0";
@@ -120,76 +123,14 @@ fn store() -> tempfile::TempDir {
     usage.retain(|u| u["package"] != "FabricPool");
     fs::write(dir.path().join("cluster.json"), cluster.to_string()).unwrap();
     for ((user, password), role) in [(ADMIN, "admin"), (READONLY, "readonly")] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_nlf"))
-            .arg("passwd")
-            .arg(dir.path())
-            .args([user, "--role", role])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
-        let o = child.wait_with_output().unwrap();
+        let o = passwd(env!("CARGO_BIN_EXE_nlf"), dir.path(), user, role, &format!("{password}\n"));
         assert!(o.status.success(), "nlf passwd {user}: {}", String::from_utf8_lossy(&o.stderr));
     }
     dir
 }
 
-/// A running `nlf serve`, killed when dropped (also when the test fails).
-struct Server {
-    child: Child,
-    url: String,
-    log: PathBuf,
-}
-
-impl Server {
-    fn start(store: &Path, name: &str, tls: &[&str]) -> Server {
-        let out = store.join(format!("serve-{name}.stdout"));
-        let log = store.join(format!("serve-{name}.stderr"));
-        let child = Command::new(env!("CARGO_BIN_EXE_nlf"))
-            .arg("serve")
-            .arg(store)
-            .args(["--listen", "127.0.0.1:0"])
-            .args(tls)
-            .stdin(Stdio::null())
-            .stdout(fs::File::create(&out).unwrap())
-            .stderr(fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let mut server = Server { child, url: String::new(), log };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let text = fs::read_to_string(&out).unwrap_or_default();
-            if let Some(line) = text.lines().next().filter(|_| text.contains('\n')) {
-                let url = line.strip_prefix("listening on ").unwrap_or_else(|| {
-                    panic!("nlf serve's first line is {line:?}, not `listening on URL`")
-                });
-                server.url = url.to_owned();
-                return server;
-            }
-            if let Some(status) = server.child.try_wait().unwrap() {
-                panic!("nlf serve exited ({status}): {}", server.stderr());
-            }
-            assert!(Instant::now() < deadline, "nlf serve did not start: {}", server.stderr());
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn stderr(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Run check.py against `server`; fail with its output (and the server's) unless it exits 0.
-fn check(server: &Server, store: &Path, verify: Option<&Path>) {
+fn check(server: &Serve, store: &Path, verify: Option<&Path>) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ontap_client/check.py");
     let out = store.join("check.stdout");
     let err = store.join("check.stderr");
@@ -247,7 +188,7 @@ fn check(server: &Server, store: &Path, verify: Option<&Path>) {
 #[test]
 fn netapp_ontap_client_over_http() {
     let dir = store();
-    let server = Server::start(dir.path(), "http", &["--insecure-http"]);
+    let server = Serve::start(env!("CARGO_BIN_EXE_nlf"), dir.path(), &["--insecure-http"], &[]);
     assert!(server.url.starts_with("http://127.0.0.1:"), "{}", server.url);
     check(&server, dir.path(), None);
 }
@@ -262,7 +203,12 @@ fn netapp_ontap_client_over_https_verifying_the_certificate() {
     fs::write(&cert, made.cert.pem()).unwrap();
     fs::write(&key, made.key_pair.serialize_pem()).unwrap();
     let (c, k) = (cert.to_str().unwrap(), key.to_str().unwrap());
-    let server = Server::start(dir.path(), "https", &["--tls-cert", c, "--tls-key", k]);
+    let server = Serve::start(
+        env!("CARGO_BIN_EXE_nlf"),
+        dir.path(),
+        &["--tls-cert", c, "--tls-key", k],
+        &[],
+    );
     assert!(server.url.starts_with("https://127.0.0.1:"), "{}", server.url);
     check(&server, dir.path(), Some(&cert));
 }

@@ -2,11 +2,13 @@
 //! curl examples against a real HTTPS server, and graceful shutdown with installs in flight.
 #![cfg(all(feature = "server", feature = "cli"))]
 
-use std::io::{BufRead, BufReader, Write};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+use common::serve::Serve;
 use nlf::store::Store;
 use nlf::Catalog;
 
@@ -33,47 +35,11 @@ fn store_dir() -> tempfile::TempDir {
 }
 
 fn passwd(dir: &Path, user: &str, role: &str, stdin: &str) -> std::process::Output {
-    let mut child = nlf()
-        .args(["passwd", dir.to_str().unwrap(), user, "--role", role])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A refusal of the arguments (an unknown role) exits before reading: a broken pipe here
-    // is that, and the exit status says the rest.
-    if let Err(e) = child.stdin.take().unwrap().write_all(stdin.as_bytes()) {
-        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
-    }
-    child.wait_with_output().unwrap()
-}
-
-/// A running `nlf serve`, killed when dropped.
-struct Serve {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    common::serve::passwd(env!("CARGO_BIN_EXE_nlf"), dir, user, role, stdin)
 }
 
 fn serve(dir: &Path, extra: &[&str]) -> Serve {
-    let mut child = nlf()
-        .args(["serve", dir.to_str().unwrap(), "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base =
-        line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line:?}")).to_owned();
-    Serve { child, base }
+    Serve::start(env!("CARGO_BIN_EXE_nlf"), dir, extra, &[])
 }
 
 #[test]
@@ -190,7 +156,7 @@ fn the_readme_curl_examples_answer_as_it_says() {
     std::fs::write(&k, cert.key_pair.serialize_pem()).unwrap();
     let server =
         serve(dir.path(), &["--tls-cert", c.to_str().unwrap(), "--tls-key", k.to_str().unwrap()]);
-    let port = server.base.rsplit(':').next().unwrap().to_owned();
+    let port = server.url.rsplit(':').next().unwrap().to_owned();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     for (line, want) in curls {
         let line = line
@@ -279,7 +245,7 @@ fn sigterm_lets_installs_in_flight_finish_whole_or_not_at_all() {
     for round in 0..4u64 {
         let dir = store_dir();
         let mut server = serve(dir.path(), &["--insecure-http"]);
-        let url = format!("{}/api/cluster/licensing/licenses", server.base);
+        let url = format!("{}/api/cluster/licensing/licenses", server.url);
         let body = serde_json::json!({ "keys": keys }).to_string();
         let sender = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -326,8 +292,7 @@ fn sigterm_lets_installs_in_flight_finish_whole_or_not_at_all() {
         if answered == Some(201) {
             assert_eq!(rows, keys.len() as i64, "answered 201 but not installed");
         }
-        let mut err = String::new();
-        std::io::Read::read_to_string(server.child.stderr.as_mut().unwrap(), &mut err).unwrap();
+        let err = server.stderr();
         assert!(err.contains("shut down"), "{err}");
     }
 }

@@ -15,6 +15,8 @@
 //! latency under the full load.
 #![cfg(all(feature = "server", feature = "issuer"))]
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
@@ -397,8 +399,7 @@ async fn concurrent_clients_leave_the_store_equal_to_the_model() {
 #[cfg(all(target_os = "linux", feature = "cli"))]
 mod hostile {
     use super::*;
-    use std::io::{BufRead, BufReader, Write};
-    use std::process::{Child, Command, Stdio};
+    pub use crate::common::serve::{passwd, Serve};
 
     pub const BODY: usize = (1 << 20) - 512;
 
@@ -484,46 +485,20 @@ mod hostile {
             .unwrap_or_else(|| panic!("{field} not in /proc/{pid}/status"))
     }
 
-    /// Kills the server when the test ends, also when it fails.
-    pub struct Server(pub Child);
-
-    impl Drop for Server {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-
     /// A store directory with trust, cluster state and an admin, and `nlf serve` on it over
-    /// plain HTTP on 127.0.0.1 (any port); returns the server and its base URL.
-    pub fn start(dir: &Path) -> (Server, String) {
+    /// plain HTTP on 127.0.0.1 (any port).
+    pub fn start(dir: &Path) -> Serve {
         std::fs::create_dir(dir.join("trust")).unwrap();
         std::fs::write(dir.join("trust/vendor.pub"), issuer().public_key_base64()).unwrap();
         std::fs::write(dir.join("cluster.json"), cluster_json().to_string()).unwrap();
-        let mut passwd = Command::new(env!("CARGO_BIN_EXE_nlf"))
-            .args(["passwd", dir.to_str().unwrap(), USER, "--role", "admin"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        passwd.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
-        assert!(passwd.wait().unwrap().success());
-        let mut child = Command::new(env!("CARGO_BIN_EXE_nlf"))
-            .args(["serve", dir.to_str().unwrap(), "--listen", "127.0.0.1:0", "--insecure-http"])
-            // glibc's default malloc arenas, as a deployment runs it: the server reads request
-            // bodies as licenses on its one writer thread, so a freed parse tree is reused by
-            // the next instead of staying behind in another thread's arena (685 MiB peak when
-            // installs ran on tokio's blocking pool; BENCHMARKS.md, 2026-12-01).
-            .env_remove("MALLOC_ARENA_MAX")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line:?}"));
-        let base = base.to_owned();
-        (Server(child), base)
+        let nlf = env!("CARGO_BIN_EXE_nlf");
+        let out = passwd(nlf, dir, USER, "admin", &format!("{PASSWORD}\n"));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        // glibc's default malloc arenas, as a deployment runs it: the server reads request
+        // bodies as licenses on its one writer thread, so a freed parse tree is reused by the
+        // next instead of staying behind in another thread's arena (685 MiB peak when installs
+        // ran on tokio's blocking pool; BENCHMARKS.md, 2026-12-01).
+        Serve::start(nlf, dir, &["--insecure-http"], &["MALLOC_ARENA_MAX"])
     }
 }
 
@@ -544,8 +519,9 @@ async fn hostile_posts_keep_peak_memory_bounded() {
     use hostile::*;
     const MIB: u64 = 1024;
     let dir = tempfile::Builder::new().prefix("nlf-server-hostile").tempdir().unwrap();
-    let (server, base) = start(dir.path());
-    let pid = server.0.id();
+    let server = start(dir.path());
+    let base = server.url.clone();
+    let pid = server.child.id();
     let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
 
     // A first request checks the password (Argon2id) and remembers it; the baseline is after.

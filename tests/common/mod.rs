@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod serve;
+
 /// The third-party vectors folder, `testdata/vectors/` in the crate (a byte-for-byte copy of the
 /// reference sets, each with its LICENSE and SOURCE.txt). There is no environment variable and no
 /// other place: a clone with nothing beside it runs every test. Panics (fails the test) when the
