@@ -152,6 +152,130 @@ fn request(pool: &[String], picks: &[usize]) -> String {
     format!("{{\"keys\": [{}]}}", items.join(", "))
 }
 
+/// The model a store is checked against while operations run.
+struct Model {
+    pool: Vec<String>,
+    set: InstalledSet,
+    mark: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    logged: usize,
+}
+
+/// Run `op` on the store and on the model, and check they agree (also inside a batch, where
+/// the store's connection sees its own uncommitted changes).
+fn apply(store: &mut Store, op: &Op, m: &mut Model) -> Result<(), TestCaseError> {
+    let (c, p, cat, kr) = (cluster(), Policy::default(), Catalog::builtin(), keyring());
+    let g = nlf::store::guard(m.mark, m.now, &p);
+    match op {
+        Op::Install(picks) => {
+            let req = request(&m.pool, picks);
+            let want =
+                plan_install(&m.set, req.as_bytes(), &kr, &cat, &Limits::default(), &c, g.at, &p);
+            let got = store.install(req.as_bytes(), "model", &c, m.now, &p);
+            match (want, got) {
+                (Ok(plan), Ok(out)) => {
+                    prop_assert_eq!(plan.outcomes, out.outcomes);
+                    m.set = plan.set;
+                }
+                (Err(r), Err(StoreError::Refused(s))) => prop_assert_eq!(r, s),
+                (w, g) => prop_assert!(
+                    false,
+                    "model {:?} store {:?}",
+                    w.map(|p| p.outcomes),
+                    g.map(|o| o.outcomes)
+                ),
+            }
+            m.logged += 1;
+        }
+        Op::Delete(t) => {
+            let want = plan_delete(&m.set, t, &cat, &c, g.at, &p);
+            let got = store.delete(t, "model", &c, m.now, &p);
+            match (want, got) {
+                (Ok(plan), Ok(_)) => m.set = plan.set,
+                (Err(r), Err(StoreError::Refused(s))) => prop_assert_eq!(r, s),
+                (w, g) => prop_assert!(
+                    false,
+                    "model {:?} store {:?}",
+                    w.map(|p| p.removed.len()),
+                    g.map(|o| o.removed.len())
+                ),
+            }
+            m.logged += 1;
+        }
+        Op::CleanUp { expired, unused, simulate } => {
+            let what = CleanUp { expired: *expired, unused: *unused };
+            let plan = plan_clean_up(&m.set, what, &cat, &c, g.at, &p);
+            let out = store.clean_up(what, *simulate, "model", &c, m.now, &p).unwrap();
+            prop_assert_eq!(plan.removed.len(), out.removed.len());
+            if !simulate {
+                m.set = plan.set;
+            }
+            m.logged += 1;
+        }
+        Op::Judge => {
+            let (want, _) = nlf::store::judge(&m.set, m.mark, &c, m.now, &p, &cat);
+            let got = store.judge(&c, m.now, &p).unwrap();
+            prop_assert_eq!(&want, &got);
+            if g.rollback.is_none() {
+                let direct =
+                    nlf::evaluate(&store.installed().unwrap().features(), &c, m.now, &p, &cat);
+                prop_assert_eq!(direct, got);
+            }
+        }
+        Op::Wait(s) => m.now += chrono::TimeDelta::seconds(*s),
+    }
+    if !matches!(op, Op::Wait(_)) {
+        m.mark = Some(g.mark);
+    }
+    prop_assert_eq!(store.installed().unwrap().summary(), m.set.summary());
+    prop_assert_eq!(store.mark().unwrap(), m.mark);
+    Ok(())
+}
+
+/// Run `ops` on a new store, in batches of the sizes in `batches` (cycled; 1 is a change on its
+/// own, outside any batch), and check the store against the model after each operation, after
+/// each batch as another connection sees it, and once reopened.
+fn run_model(ops: &[Op], batches: &[usize]) -> Result<(), TestCaseError> {
+    let (_dir, path) = temp_db("nlf-model");
+    let mut store = open(&path);
+    let other = open(&path);
+    let mut m =
+        Model { pool: pool(), set: InstalledSet::new(), mark: None, now: ts(NOW), logged: 0 };
+    let mut rest = ops;
+    for &size in batches.iter().cycle() {
+        if rest.is_empty() {
+            break;
+        }
+        let (chunk, after) = rest.split_at(size.clamp(1, rest.len()));
+        rest = after;
+        if size == 1 {
+            apply(&mut store, &chunk[0], &mut m)?;
+        } else {
+            let before = other.installed().unwrap().summary();
+            let log_before = other.log().unwrap().len();
+            store
+                .batch(|s| -> Result<(), TestCaseError> {
+                    for op in chunk {
+                        apply(s, op, &mut m)?;
+                        // Another connection sees nothing of the batch before it commits.
+                        prop_assert_eq!(other.installed().unwrap().summary(), before.clone());
+                        prop_assert_eq!(other.log().unwrap().len(), log_before);
+                    }
+                    Ok(())
+                })
+                .unwrap()?;
+        }
+        prop_assert_eq!(other.installed().unwrap().summary(), m.set.summary());
+        prop_assert_eq!(other.log().unwrap().len(), m.logged);
+    }
+    prop_assert_eq!(store.log().unwrap().len(), m.logged);
+    drop((store, other));
+    let reopened = open(&path);
+    prop_assert_eq!(reopened.installed().unwrap().summary(), m.set.summary());
+    prop_assert_eq!(reopened.integrity_check().unwrap(), "ok");
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
@@ -160,73 +284,18 @@ proptest! {
     /// refusals, and judging the store equals judging that set directly.
     #[test]
     fn the_store_is_its_model(ops in prop::collection::vec(op(), 1..14)) {
-        let pool = pool();
-        let (_dir, path) = temp_db("nlf-model");
-        let mut store = open(&path);
-        let (c, p, cat, kr) = (cluster(), Policy::default(), Catalog::builtin(), keyring());
-        let mut model = InstalledSet::new();
-        let mut mark: Option<DateTime<Utc>> = None;
-        let mut now = ts(NOW);
-        let mut logged = 0usize;
-        for op in &ops {
-            let g = nlf::store::guard(mark, now, &p);
-            match op {
-                Op::Install(picks) => {
-                    let req = request(&pool, picks);
-                    let want = plan_install(&model, req.as_bytes(), &kr, &cat, &Limits::default(), &c, g.at, &p);
-                    let got = store.install(req.as_bytes(), "model", &c, now, &p);
-                    match (want, got) {
-                        (Ok(plan), Ok(out)) => {
-                            prop_assert_eq!(plan.outcomes, out.outcomes);
-                            model = plan.set;
-                        }
-                        (Err(r), Err(StoreError::Refused(s))) => prop_assert_eq!(r, s),
-                        (w, g) => prop_assert!(false, "model {:?} store {:?}", w.map(|p| p.outcomes), g.map(|o| o.outcomes)),
-                    }
-                    logged += 1;
-                }
-                Op::Delete(t) => {
-                    let want = plan_delete(&model, t, &cat, &c, g.at, &p);
-                    let got = store.delete(t, "model", &c, now, &p);
-                    match (want, got) {
-                        (Ok(plan), Ok(_)) => model = plan.set,
-                        (Err(r), Err(StoreError::Refused(s))) => prop_assert_eq!(r, s),
-                        (w, g) => prop_assert!(false, "model {:?} store {:?}", w.map(|p| p.removed.len()), g.map(|o| o.removed.len())),
-                    }
-                    logged += 1;
-                }
-                Op::CleanUp { expired, unused, simulate } => {
-                    let what = CleanUp { expired: *expired, unused: *unused };
-                    let plan = plan_clean_up(&model, what, &cat, &c, g.at, &p);
-                    let out = store.clean_up(what, *simulate, "model", &c, now, &p).unwrap();
-                    prop_assert_eq!(plan.removed.len(), out.removed.len());
-                    if !simulate {
-                        model = plan.set;
-                    }
-                    logged += 1;
-                }
-                Op::Judge => {
-                    let (want, _) = nlf::store::judge(&model, mark, &c, now, &p, &cat);
-                    let got = store.judge(&c, now, &p).unwrap();
-                    prop_assert_eq!(&want, &got);
-                    if g.rollback.is_none() {
-                        let direct = nlf::evaluate(&store.installed().unwrap().features(), &c, now, &p, &cat);
-                        prop_assert_eq!(direct, got);
-                    }
-                }
-                Op::Wait(s) => now += chrono::TimeDelta::seconds(*s),
-            }
-            if !matches!(op, Op::Wait(_)) {
-                mark = Some(g.mark);
-            }
-            prop_assert_eq!(store.installed().unwrap().summary(), model.summary());
-            prop_assert_eq!(store.mark().unwrap(), mark);
-        }
-        prop_assert_eq!(store.log().unwrap().len(), logged);
-        drop(store);
-        let reopened = open(&path);
-        prop_assert_eq!(reopened.installed().unwrap().summary(), model.summary());
-        prop_assert_eq!(reopened.integrity_check().unwrap(), "ok");
+        run_model(&ops, &[1])?;
+    }
+
+    /// The same in group commits (`Store::batch`, as the REST server's writer makes them):
+    /// each change, refused ones included, has the outcome it has alone, sees the changes
+    /// before it, and other connections see the batch only once it is committed, whole.
+    #[test]
+    fn batched_changes_are_the_model_too(
+        ops in prop::collection::vec(op(), 1..14),
+        batches in prop::collection::vec(1..6usize, 1..4),
+    ) {
+        run_model(&ops, &batches)?;
     }
 }
 
