@@ -17,7 +17,7 @@ use super::auth::{self, Role};
 use super::error::{self, ApiError};
 use super::query::{self, Fields, Filter};
 use super::records::{self, COLLECTION};
-use super::state::{db, ServerState, Snapshot, ONTAP_VERSION};
+use super::state::{db, Judged, ServerState, Snapshot, ONTAP_VERSION};
 use crate::store::{Action, DeleteTarget};
 use std::sync::Arc;
 
@@ -224,9 +224,15 @@ async fn check(
     user: &str,
     password: &str,
 ) -> Result<(Option<Role>, Arc<Snapshot>), ApiError> {
-    let s = state.clone();
-    // The users as last loaded (loaded again whenever the store changed, `nlf passwd` too).
-    let snap = blocking(move || s.current()).await?;
+    // The users as last loaded (loaded again whenever the store changed, `nlf passwd` too):
+    // checked on this thread when nothing changed, loaded on a blocking thread when it did.
+    let snap = match state.current_if_unchanged() {
+        Some(snap) => snap,
+        None => {
+            let s = state.clone();
+            blocking(move || s.current()).await?
+        }
+    };
     let stored = snap.users.get(user).cloned();
     let guard = &state.inner.guard;
     let (hash, role) = match &stored {
@@ -271,6 +277,11 @@ fn answer(status: StatusCode, body: &Value) -> Response {
 
 /// A JSON answer already written.
 fn answer_text(status: StatusCode, body: String) -> Response {
+    answer_bytes(status, Bytes::from(body))
+}
+
+/// A JSON answer already written, perhaps shared with other requests.
+fn answer_bytes(status: StatusCode, body: Bytes) -> Response {
     let mut r = (status, body).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/hal+json"));
     r
@@ -407,8 +418,8 @@ fn parse_query(uri: &Uri, collection: bool) -> Result<Query, ApiError> {
 
 /// The judged records and the positions of those that pass the query's filters (and,
 /// without a `state` filter, only licensed packages, as ONTAP answers), ordered.
-fn matching(state: &ServerState, snap: &Snapshot, q: &Query) -> (Arc<Vec<Value>>, Vec<usize>) {
-    let judged = state.judged(snap);
+fn matching(judged: &Judged, q: &Query) -> Vec<usize> {
+    let judged = &judged.records;
     let mut positions: Vec<usize> = judged
         .iter()
         .enumerate()
@@ -416,8 +427,16 @@ fn matching(state: &ServerState, snap: &Snapshot, q: &Query) -> (Arc<Vec<Value>>
         .filter(|(_, r)| q.filters.iter().all(|(path, f)| records::passes(r, path, f)))
         .map(|(i, _)| i)
         .collect();
-    records::order(&judged, &mut positions, &q.order);
-    (judged, positions)
+    records::order(judged, &mut positions, &q.order);
+    positions
+}
+
+/// What identifies a GET's answer within one judgement: its path and query as sent.
+fn answer_key(uri: &Uri) -> String {
+    match uri.query() {
+        Some(q) => format!("{}?{q}", uri.path()),
+        None => uri.path().to_owned(),
+    }
 }
 
 /// `GET /api/cluster/licensing/licenses`.
@@ -426,6 +445,11 @@ async fn collection(
     Extension(snap): Extension<Arc<Snapshot>>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
+    let judged = state.judged(&snap);
+    let key = answer_key(&uri);
+    if let Some(body) = judged.answer(&key) {
+        return Ok(answer_bytes(StatusCode::OK, body));
+    }
     let q = parse_query(&uri, true)?;
     let self_href = match uri.query() {
         Some(qs) if !qs.is_empty() => format!("{COLLECTION}?{qs}"),
@@ -433,14 +457,10 @@ async fn collection(
     };
     // Filter, order, page, project and write, cloning only what is sent (no blocking step: the
     // store was read when the credentials were checked).
-    let body = {
-        let (judged, positions) = matching(&state, &snap, &q);
-        let mut body = serde_json::Map::new();
-        if !q.return_records {
-            body.insert("num_records".into(), json!(positions.len()));
-            body.insert("_links".into(), json!({"self": {"href": self_href}}));
-            return Ok(answer(StatusCode::OK, &Value::Object(body)));
-        }
+    let positions = matching(&judged, &q);
+    let records = &judged.records;
+    let mut body = serde_json::Map::new();
+    if q.return_records {
         let start = usize::try_from(q.offset).unwrap_or(usize::MAX).min(positions.len());
         let take = q.max_records.map_or(usize::MAX, |m| usize::try_from(m).unwrap_or(usize::MAX));
         let end = start.saturating_add(take).min(positions.len());
@@ -449,7 +469,7 @@ async fn collection(
             .get(start..end)
             .unwrap_or_default()
             .iter()
-            .filter_map(|&i| judged.get(i))
+            .filter_map(|&i| records.get(i))
             .map(|r| records::project(r, &fields))
             .collect();
         let mut links = json!({"self": {"href": self_href}});
@@ -466,9 +486,13 @@ async fn collection(
         body.insert("num_records".into(), json!(page.len()));
         body.insert("records".into(), Value::Array(page));
         body.insert("_links".into(), links);
-        Value::Object(body).to_string()
-    };
-    Ok(answer_text(StatusCode::OK, body))
+    } else {
+        body.insert("num_records".into(), json!(positions.len()));
+        body.insert("_links".into(), json!({"self": {"href": self_href}}));
+    }
+    let body = Bytes::from(Value::Object(body).to_string());
+    judged.remember(&key, &body);
+    Ok(answer_bytes(StatusCode::OK, body))
 }
 
 /// `GET /api/cluster/licensing/licenses/{name}`.
@@ -478,16 +502,24 @@ async fn package(
     Path(name): Path<String>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
+    let judged = state.judged(&snap);
+    let key = answer_key(&uri);
+    if let Some(body) = judged.answer(&key) {
+        return Ok(answer_bytes(StatusCode::OK, body));
+    }
     let q = parse_query(&uri, false)?;
-    let (judged, positions) = matching(&state, &snap, &q);
+    let positions = matching(&judged, &q);
     let fields = q.fields.clone().unwrap_or(Fields::All);
     let found = positions
         .iter()
-        .filter_map(|&i| judged.get(i))
+        .filter_map(|&i| judged.records.get(i))
         .find(|r| r["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(&name)))
-        .map(|r| records::project(r, &fields).to_string());
+        .map(|r| Bytes::from(records::project(r, &fields).to_string()));
     match found {
-        Some(r) => Ok(answer_text(StatusCode::OK, r)),
+        Some(body) => {
+            judged.remember(&key, &body);
+            Ok(answer_bytes(StatusCode::OK, body))
+        }
         None => Err(ApiError::not_found(uri.path().to_owned())),
     }
 }
@@ -534,37 +566,28 @@ async fn install(
         Ok(o) => o,
         Err(e) => return Err(db(e)),
     };
-    // The packages the request licenses, for Location and return_records.
-    let s = state.clone();
-    let ids: Vec<_> = outcome.outcomes.iter().map(|o| o.id.clone()).collect();
-    let (packages, records) = blocking(move || {
-        let snap = s.current()?;
-        let mut names: Vec<String> = Vec::new();
-        for id in &ids {
-            if let Some(l) = snap.set.get(id) {
-                for f in l.features() {
-                    let n = f.package().to_ascii_lowercase();
-                    if !names.contains(&n) {
-                        names.push(n);
-                    }
-                }
-            }
-        }
-        // Judged only when asked for: most clients (Ansible, netapp-ontap) do not ask.
-        if !return_records {
-            return Ok((names, Vec::new()));
-        }
-        let recs: Vec<Value> = s
-            .judged(&snap)
-            .iter()
-            .filter(|r| {
-                r["name"].as_str().is_some_and(|p| names.iter().any(|n| p.eq_ignore_ascii_case(n)))
-            })
-            .cloned()
-            .collect();
-        Ok((names, recs))
-    })
-    .await?;
+    // The packages the request licenses, for Location and return_records: the store names
+    // them, so only return_records needs the set read again (and judged).
+    let packages = outcome.packages.clone();
+    let records = if return_records {
+        let (s, names) = (state.clone(), packages.clone());
+        blocking(move || {
+            let snap = s.current()?;
+            Ok(s.judged(&snap)
+                .records
+                .iter()
+                .filter(|r| {
+                    r["name"]
+                        .as_str()
+                        .is_some_and(|p| names.iter().any(|n| p.eq_ignore_ascii_case(n)))
+                })
+                .cloned()
+                .collect::<Vec<Value>>())
+        })
+        .await?
+    } else {
+        Vec::new()
+    };
     let mut body = serde_json::Map::new();
     body.insert(
         "num_records".into(),

@@ -88,19 +88,84 @@ pub(crate) struct Snapshot {
     pub(crate) users: HashMap<String, StoredUser>,
 }
 
-/// Package records judged at one second of one version of the store.
+/// Package records judged at one second of one version of the store, and the answers to GETs
+/// written from them.
 pub(crate) struct Judged {
     version: i64,
     second: i64,
-    pub(crate) records: Arc<Vec<serde_json::Value>>,
+    pub(crate) records: Vec<serde_json::Value>,
+    /// Answer bodies by request path and query: clients poll with the same few queries, and
+    /// within one second of one store version the answer to a query cannot change.
+    answers: Mutex<Answers>,
 }
 
-/// A change for the writer thread.
-type Job = Box<dyn FnOnce(&mut Store) + Send>;
+/// At most this many answers are remembered per second and store version…
+const MAX_ANSWERS: usize = 64;
+/// …and at most this many bytes of them: a client sending ever new queries fills it once and
+/// is then answered without remembering.
+const MAX_ANSWER_BYTES: usize = 4 << 20;
+
+#[derive(Default)]
+struct Answers {
+    bodies: HashMap<String, axum::body::Bytes>,
+    bytes: usize,
+}
+
+impl Judged {
+    /// The answer already written for `key` (a request's path and query).
+    pub(crate) fn answer(&self, key: &str) -> Option<axum::body::Bytes> {
+        self.answers.lock().ok()?.bodies.get(key).cloned()
+    }
+
+    /// Remember the answer to `key`, within [`MAX_ANSWERS`] and [`MAX_ANSWER_BYTES`].
+    pub(crate) fn remember(&self, key: &str, body: &axum::body::Bytes) {
+        if let Ok(mut a) = self.answers.lock() {
+            if a.bodies.len() < MAX_ANSWERS && a.bytes + body.len() <= MAX_ANSWER_BYTES {
+                a.bytes += body.len();
+                a.bodies.insert(key.to_owned(), body.clone());
+            }
+        }
+    }
+}
+
+/// A change for the writer thread: it runs inside a batch and returns how to answer its
+/// request once the batch's commit has succeeded or failed.
+type Job = Box<dyn FnOnce(&mut Store) -> Reply + Send>;
+
+/// The answer to one change's request, given whether the batch it ran in failed to commit.
+type Reply = Box<dyn FnOnce(Option<&StoreError>) + Send>;
 
 /// How many changes may wait for the writer; a request beyond them waits for a place (within
-/// its time limit) holding nothing but its own body.
-pub const WRITE_QUEUE: usize = 4;
+/// its time limit) holding nothing but its own body. The writer takes every change waiting,
+/// up to this many plus the one it was waiting for, into one commit.
+pub const WRITE_QUEUE: usize = 8;
+
+/// Run changes on the writer thread as they come, each wait's worth as one group commit
+/// ([`Store::batch`]): while one commit is being written to disk, the next changes queue up,
+/// and they then cost one fsync between them instead of one each. Answers go out only after
+/// the commit, so a 201 or 200 always means "on disk"; when the commit fails, every change
+/// of the batch is answered with that failure.
+fn run_writer(store: &mut Store, jobs: &mut tokio::sync::mpsc::Receiver<Job>) {
+    while let Some(first) = jobs.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() <= WRITE_QUEUE {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut replies = Vec::with_capacity(batch.len());
+        let committed = store.batch(|s| {
+            for job in batch {
+                replies.push(job(s));
+            }
+        });
+        let failed = committed.err();
+        for reply in replies {
+            reply(failed.as_ref());
+        }
+    }
+}
 
 /// The thread that owns the store's writing connection and runs every change, one at a time.
 ///
@@ -189,11 +254,7 @@ impl ServerState {
         let (queue, mut jobs) = tokio::sync::mpsc::channel::<Job>(WRITE_QUEUE);
         let thread = std::thread::Builder::new()
             .name("nlf-store-writer".into())
-            .spawn(move || {
-                while let Some(job) = jobs.blocking_recv() {
-                    job(&mut store);
-                }
-            })
+            .spawn(move || run_writer(&mut store, &mut jobs))
             .map_err(StartError::Thread)?;
         let writer = Writer { queue: Some(queue), thread: Some(thread) };
         let uuid = options.cluster_uuid.clone().unwrap_or_else(|| derived_uuid(&cluster));
@@ -228,6 +289,21 @@ impl ServerState {
             .reader
             .lock()
             .map_err(|_| ApiError::internal("the store's reader failed earlier"))?;
+        self.current_with(&reader)
+    }
+
+    /// The snapshot when it is still current and the reader is free: a check of `PRAGMA
+    /// data_version` (microseconds, no disk read), made on the calling thread. `None` when the
+    /// set must be loaded again or another request is using the reader: then
+    /// [`ServerState::current`] is for a blocking thread.
+    pub(crate) fn current_if_unchanged(&self) -> Option<Arc<Snapshot>> {
+        let reader = self.inner.reader.try_lock().ok()?;
+        let version = reader.data_version().ok()?;
+        let s = self.inner.snapshot.read().ok()?;
+        s.as_ref().filter(|s| s.version == version).map(Arc::clone)
+    }
+
+    fn current_with(&self, reader: &Store) -> Result<Arc<Snapshot>, ApiError> {
         let version = reader.data_version().map_err(db)?;
         if let Ok(s) = self.inner.snapshot.read() {
             if let Some(s) = s.as_ref().filter(|s| s.version == version) {
@@ -247,13 +323,13 @@ impl ServerState {
     /// The package records (every package, unlicensed ones too, in name order) of the current set, judged
     /// at the server's time to the second behind the clock guard, without moving the mark.
     /// Requests in the same second of the same store version share one judgement.
-    pub(crate) fn judged(&self, snap: &Snapshot) -> Arc<Vec<serde_json::Value>> {
+    pub(crate) fn judged(&self, snap: &Snapshot) -> Arc<Judged> {
         let now = self.now();
         let second = now.timestamp();
         if let Ok(j) = self.inner.judged.read() {
             if let Some(j) = j.as_ref().filter(|j| j.version == snap.version && j.second == second)
             {
-                return Arc::clone(&j.records);
+                return Arc::clone(j);
             }
         }
         let at = DateTime::from_timestamp(second, 0).unwrap_or(now);
@@ -268,15 +344,12 @@ impl ServerState {
         let mut records: Vec<serde_json::Value> =
             a.report.records.iter().map(super::records::record).collect();
         super::records::by_name(&mut records);
-        let records = Arc::new(records);
+        let judged =
+            Arc::new(Judged { version: snap.version, second, records, answers: Mutex::default() });
         if let Ok(mut j) = self.inner.judged.write() {
-            *j = Some(Arc::new(Judged {
-                version: snap.version,
-                second,
-                records: Arc::clone(&records),
-            }));
+            *j = Some(Arc::clone(&judged));
         }
-        records
+        judged
     }
 
     /// The cluster, policy and clock a change is made with.
@@ -289,17 +362,27 @@ impl ServerState {
     }
 
     /// Run `f` on the writer thread with the store's writing connection, after the changes
-    /// queued before it. When the request gives up first (its time ran out while it waited),
-    /// `f` is not run at all.
+    /// queued before it, and answer once the batch it ran in is on disk (an error if that
+    /// commit failed, whatever `f` returned). When the request gives up first (its time ran
+    /// out while it waited), `f` is not run at all.
     pub(crate) async fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Store) -> T + Send + 'static,
     ) -> Result<T, ApiError> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (tx, rx) = tokio::sync::oneshot::channel::<Result<T, ApiError>>();
         let job: Job = Box::new(move |store| {
-            if !tx.is_closed() {
-                let _ = tx.send(f(store));
+            if tx.is_closed() {
+                return Box::new(|_| {});
             }
+            let result = f(store);
+            Box::new(move |failed| {
+                let _ = tx.send(match failed {
+                    None => Ok(result),
+                    Some(e) => Err(ApiError::internal(format!(
+                        "license store: the change was not saved: {e}"
+                    ))),
+                });
+            })
         });
         let queue = self
             .inner
@@ -308,7 +391,7 @@ impl ServerState {
             .as_ref()
             .ok_or_else(|| ApiError::internal("the store's writer has stopped"))?;
         queue.send(job).await.map_err(|_| ApiError::internal("the store's writer has stopped"))?;
-        rx.await.map_err(|_| ApiError::internal("the store's writer failed on this change"))
+        rx.await.map_err(|_| ApiError::internal("the store's writer failed on this change"))?
     }
 
     /// Move the store's clock mark up to now (the server does this once a minute, since
