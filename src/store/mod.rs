@@ -90,8 +90,16 @@ pub use sqlite::{
 pub const ENTRY_DOES_NOT_EXIST: u32 = 4;
 
 /// One installed license: the exact text it was given as, and what it proves.
+///
+/// Cloning is cheap (a reference count): sets of installed licenses are copied whole when a
+/// change is planned and when the store is read, and a deep copy of every license's tree made
+/// each install cost milliseconds once a store held a hundred licenses.
 #[derive(Debug, Clone)]
-pub struct Installed {
+pub struct Installed(std::sync::Arc<InstalledParts>);
+
+/// What an [`Installed`] holds.
+#[derive(Debug)]
+struct InstalledParts {
     text: String,
     license: Verified<License<'static>>,
     facts: Facts,
@@ -111,7 +119,13 @@ impl Installed {
         let label = facts.id.to_string();
         let features =
             expand(&license, catalog).into_iter().map(|f| f.from_input(label.as_str())).collect();
-        Installed { text, license, facts, features, installed_at }
+        Installed(std::sync::Arc::new(InstalledParts {
+            text,
+            license,
+            facts,
+            features,
+            installed_at,
+        }))
     }
 
     /// Read and verify a stored license text again (it must hold exactly one license).
@@ -143,35 +157,35 @@ impl Installed {
 
     /// The exact text the license was given as (unescaped when it came escaped).
     pub fn text(&self) -> &str {
-        &self.text
+        &self.0.text
     }
     /// The verified license.
     pub fn license(&self) -> &Verified<License<'static>> {
-        &self.license
+        &self.0.license
     }
     /// Its identity.
     pub fn id(&self) -> &LicenseId {
-        &self.facts.id
+        &self.0.facts.id
     }
     /// Identity, content and what orders two licenses of one identity.
     pub fn facts(&self) -> &Facts {
-        &self.facts
+        &self.0.facts
     }
     /// Its feature licenses, each labelled with the identity (as `input`).
     pub fn features(&self) -> &[FeatureLicense] {
-        &self.features
+        &self.0.features
     }
     /// When it was installed.
     pub fn installed_at(&self) -> DateTime<Utc> {
-        self.installed_at
+        self.0.installed_at
     }
     /// Whether it is an NLFv2.
     pub fn is_nlf_v2(&self) -> bool {
-        matches!(&*self.license, License::Nlf(n) if n.version().number() == 2)
+        matches!(&*self.0.license, License::Nlf(n) if n.version().number() == 2)
     }
     /// A short description: `NLFv2 "Core Bundle" serial 4212426890 (packages nfs, cifs)`.
     pub fn describe(&self) -> String {
-        describe(&self.license, &self.features)
+        describe(&self.0.license, &self.0.features)
     }
 }
 
@@ -234,11 +248,11 @@ impl InstalledSet {
     }
     /// Every feature license of every installed license: what [`crate::evaluate()`] judges.
     pub fn features(&self) -> Vec<FeatureLicense> {
-        self.iter().flat_map(|l| l.features.iter().cloned()).collect()
+        self.iter().flat_map(|l| l.features().iter().cloned()).collect()
     }
     /// Identity and exact text of each license, in identity order (to compare two sets).
     pub fn summary(&self) -> Vec<(LicenseId, String)> {
-        self.iter().map(|l| (l.id().clone(), l.text.clone())).collect()
+        self.iter().map(|l| (l.id().clone(), l.text().to_owned())).collect()
     }
 
     pub(crate) fn insert(&mut self, l: Installed) -> Option<Installed> {

@@ -224,8 +224,9 @@ fn begin(conn: &mut Connection, batch_open: bool) -> rusqlite::Result<Change<'_>
     }
 }
 
-/// Verified rows: row number → (text, installed_at as stored, the license).
-type Verified = HashMap<i64, (String, String, Installed)>;
+/// Verified rows: row number → (installed_at as stored, the license, whose text is the row's
+/// text it was verified as).
+type Verified = HashMap<i64, (String, Installed)>;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -754,14 +755,14 @@ fn load(
         let (row, id, text, at_text) = row?;
         let known = before
             .remove(&row)
-            .filter(|(t, a, _)| *t == text && *a == at_text)
-            .map(|(_, _, l)| Ok(l));
+            .filter(|(a, l)| l.text() == text && *a == at_text)
+            .map(|(_, l)| Ok(l));
         let result = match known {
             Some(l) => l,
             None => Installed::load(&text, keyring, catalog, limits, parse_time(&at_text)?),
         };
         if let Ok(l) = &result {
-            now_verified.insert(row, (text.clone(), at_text.clone(), l.clone()));
+            now_verified.insert(row, (at_text, l.clone()));
         }
         match result {
             Ok(l) if identity(l.id())? == id => licenses.push(l),
