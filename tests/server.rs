@@ -674,6 +674,48 @@ async fn a_request_over_its_time_is_answered_503() {
     s.stop().await;
 }
 
+/// A change that started before its request's time ran out is answered with what it did (and
+/// logged once), not 503: here the clock, read by the change on the writer thread, takes twice
+/// the time limit. A change whose time ran out before it started is never made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_that_started_is_answered_with_its_outcome_past_the_time_limit() {
+    let slow_on_writer: nlf::server::Clock = Arc::new(|| {
+        if std::thread::current().name() == Some("nlf-store-writer") {
+            std::thread::sleep(std::time::Duration::from_secs(2));
+        }
+        at()
+    });
+    let s = Server::start_with(
+        move |o| Options {
+            request_timeout: std::time::Duration::from_secs(1),
+            clock: slow_on_writer,
+            ..o
+        },
+        None,
+    )
+    .await;
+    // Check the password once, so the POST's time goes to its change.
+    let warm = send(client().get(s.url(COLLECTION)).basic_auth("admin", Some("admin-pw"))).await;
+    assert_eq!(warm.status, StatusCode::OK);
+    let a = post(&s, &[license("fabricpool.nlf")]).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    assert_eq!(s.store().installed().unwrap().len(), 1);
+    let log = s.store().log().unwrap();
+    assert_eq!(log.len(), 1, "one audit entry for one install: {log:#?}");
+    s.stop().await;
+
+    // With no time at all, the request gives up before its change starts: 503, nothing made,
+    // and the 503 logged once.
+    let s =
+        Server::start_with(|o| Options { request_timeout: std::time::Duration::ZERO, ..o }, None)
+            .await;
+    let a = post(&s, &[license("fabricpool.nlf")]).await;
+    assert_eq!((a.status, code(&a)), (StatusCode::SERVICE_UNAVAILABLE, "503"));
+    assert_eq!(s.store().installed().unwrap().len(), 0);
+    assert_eq!(s.store().log().unwrap().len(), 1);
+    s.stop().await;
+}
+
 /// A user removed (or given a new password) in the store is refused from the next request on,
 /// although the server remembered the old password as checked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,7 +17,7 @@ use super::auth::{self, Role};
 use super::error::{self, ApiError};
 use super::query::{self, Fields, Filter};
 use super::records::{self, COLLECTION};
-use super::state::{db, Judged, ServerState, Snapshot, ONTAP_VERSION};
+use super::state::{db, Claim, Judged, ServerState, Snapshot, ONTAP_VERSION};
 use crate::store::{Action, DeleteTarget};
 use std::sync::Arc;
 
@@ -60,7 +60,10 @@ async fn audit(State(state): State<ServerState>, req: Request, next: Next) -> Re
             None => "- (not authenticated)".into(),
         });
     let now = state.now();
-    match state.write(move |w| w.log_refused(action, &actor, request, &refusal, now)).await {
+    match state
+        .write(Claim::default(), move |w| w.log_refused(action, &actor, request, &refusal, now))
+        .await
+    {
         Ok(Ok(())) => response,
         Ok(Err(e)) => db(e).into_response(),
         Err(e) => e.into_response(),
@@ -99,14 +102,21 @@ pub fn router(state: ServerState) -> Router {
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
-        .layer(middleware::from_fn(move |req: Request, next: Next| async move {
-            match tokio::time::timeout(timeout, next.run(req)).await {
+        .layer(middleware::from_fn(move |mut req: Request, next: Next| async move {
+            // A change that has started on the writer is answered with what it did, even past
+            // the time limit; anything else past it is answered 503 and dropped.
+            let claim = Claim::default();
+            req.extensions_mut().insert(claim.clone());
+            let answer = next.run(req);
+            tokio::pin!(answer);
+            match tokio::time::timeout(timeout, &mut answer).await {
                 Ok(r) => r,
-                Err(_) => ApiError::http(
+                Err(_) if claim.abandon() => ApiError::http(
                     StatusCode::SERVICE_UNAVAILABLE,
                     format!("the request took longer than {} s", timeout.as_secs()),
                 )
                 .into_response(),
+                Err(_) => answer.await,
             }
         }))
         .layer(middleware::from_fn_with_state(state.clone(), audit))
@@ -528,6 +538,7 @@ async fn package(
 async fn install(
     State(state): State<ServerState>,
     Extension(caller): Extension<Caller>,
+    Extension(claim): Extension<Claim>,
     uri: Uri,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -561,7 +572,7 @@ async fn install(
     // reference to it.
     let (cluster, policy, clock) = state.change_context();
     let outcome =
-        state.write(move |w| w.install(&body, &actor, &cluster, clock(), &policy)).await?;
+        state.write(claim, move |w| w.install(&body, &actor, &cluster, clock(), &policy)).await?;
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => return Err(db(e)),
@@ -609,6 +620,7 @@ async fn install(
 async fn run_delete(
     state: ServerState,
     caller: Caller,
+    claim: Claim,
     target: DeleteTarget,
 ) -> Result<usize, ApiError> {
     let actor = caller.actor();
@@ -616,7 +628,7 @@ async fn run_delete(
     // reference to it.
     let (cluster, policy, clock) = state.change_context();
     let result =
-        state.write(move |w| w.delete(&target, &actor, &cluster, clock(), &policy)).await?;
+        state.write(claim, move |w| w.delete(&target, &actor, &cluster, clock(), &policy)).await?;
     match result {
         Ok(o) => Ok(o.removed.len()),
         Err(e) => Err(db(e)),
@@ -637,6 +649,7 @@ fn serial_of(pairs: &[(String, String)]) -> Result<String, ApiError> {
 async fn delete_package(
     State(state): State<ServerState>,
     Extension(caller): Extension<Caller>,
+    Extension(claim): Extension<Claim>,
     Path(name): Path<String>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
@@ -649,7 +662,8 @@ async fn delete_package(
         }
     }
     let serial = serial_of(&pairs)?;
-    let n = run_delete(state, caller, DeleteTarget::Package { package: name, serial }).await?;
+    let n =
+        run_delete(state, caller, claim, DeleteTarget::Package { package: name, serial }).await?;
     Ok(answer(StatusCode::OK, &json!({"num_records": n})))
 }
 
@@ -658,6 +672,7 @@ async fn delete_package(
 async fn delete_collection(
     State(state): State<ServerState>,
     Extension(caller): Extension<Caller>,
+    Extension(claim): Extension<Claim>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let pairs = pairs(&uri)?;
@@ -687,7 +702,7 @@ async fn delete_collection(
             ))
         }
     };
-    let n = run_delete(state, caller, target).await?;
+    let n = run_delete(state, caller, claim, target).await?;
     let self_href = format!("{COLLECTION}?{}", uri.query().unwrap_or(""));
     Ok(answer(StatusCode::OK, &json!({"num_records": n, "_links": {"self": {"href": self_href}}})))
 }

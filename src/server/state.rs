@@ -167,6 +167,35 @@ fn run_writer(store: &mut Store, jobs: &mut tokio::sync::mpsc::Receiver<Job>) {
     }
 }
 
+/// Who decides a change's fate first: the writer thread starting it, or its request giving
+/// up (its time ran out). A change that started is answered with what it did, however long
+/// it takes; one whose request gave up first is never run. Without this, a request whose time
+/// ran out while its change was running (or waiting for its batch's commit) was answered 503
+/// although the change was made, and logged twice.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Claim(Arc<std::sync::atomic::AtomicU8>);
+
+impl Claim {
+    const WAITING: u8 = 0;
+    const STARTED: u8 = 1;
+    const ABANDONED: u8 = 2;
+
+    fn settle(&self, to: u8) -> bool {
+        use std::sync::atomic::Ordering;
+        self.0.compare_exchange(Self::WAITING, to, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    }
+
+    /// The writer starts the change: false when the request gave up first.
+    fn start(&self) -> bool {
+        self.settle(Self::STARTED)
+    }
+
+    /// The request gives up: false when its change has started (then wait for its answer).
+    pub(crate) fn abandon(&self) -> bool {
+        self.settle(Self::ABANDONED)
+    }
+}
+
 /// The thread that owns the store's writing connection and runs every change, one at a time.
 ///
 /// One thread, not the blocking pool: a request body is read as licenses there, so the memory
@@ -199,6 +228,9 @@ pub(crate) struct Inner {
     pub(crate) reader: Mutex<Store>,
     pub(crate) snapshot: RwLock<Option<Arc<Snapshot>>>,
     judged: RwLock<Option<Arc<Judged>>>,
+    /// Held while a judgement is made, so that requests arriving together after a change
+    /// wait for one judgement instead of each making its own.
+    judging: Mutex<()>,
     pub(crate) cluster: ClusterState,
     pub(crate) uuid: String,
     pub(crate) catalog: Catalog,
@@ -266,6 +298,7 @@ impl ServerState {
                 reader: Mutex::new(reader),
                 snapshot: RwLock::new(None),
                 judged: RwLock::new(None),
+                judging: Mutex::new(()),
                 cluster,
                 uuid,
                 catalog,
@@ -326,11 +359,17 @@ impl ServerState {
     pub(crate) fn judged(&self, snap: &Snapshot) -> Arc<Judged> {
         let now = self.now();
         let second = now.timestamp();
-        if let Ok(j) = self.inner.judged.read() {
-            if let Some(j) = j.as_ref().filter(|j| j.version == snap.version && j.second == second)
-            {
-                return Arc::clone(j);
-            }
+        let cached = || {
+            let j = self.inner.judged.read().ok()?;
+            j.as_ref().filter(|j| j.version == snap.version && j.second == second).map(Arc::clone)
+        };
+        if let Some(j) = cached() {
+            return j;
+        }
+        // One judgement at a time: whoever waited here finds the one just made.
+        let _judging = self.inner.judging.lock();
+        if let Some(j) = cached() {
+            return j;
         }
         let at = DateTime::from_timestamp(second, 0).unwrap_or(now);
         let (a, _) = store::judge(
@@ -363,15 +402,16 @@ impl ServerState {
 
     /// Run `f` on the writer thread with the store's writing connection, after the changes
     /// queued before it, and answer once the batch it ran in is on disk (an error if that
-    /// commit failed, whatever `f` returned). When the request gives up first (its time ran
-    /// out while it waited), `f` is not run at all.
+    /// commit failed, whatever `f` returned). When the request gives up first (`claim`
+    /// abandoned: its time ran out while it waited), `f` is not run at all.
     pub(crate) async fn write<T: Send + 'static>(
         &self,
+        claim: Claim,
         f: impl FnOnce(&mut Store) -> T + Send + 'static,
     ) -> Result<T, ApiError> {
         let (tx, rx) = tokio::sync::oneshot::channel::<Result<T, ApiError>>();
         let job: Job = Box::new(move |store| {
-            if tx.is_closed() {
+            if tx.is_closed() || !claim.start() {
                 return Box::new(|_| {});
             }
             let result = f(store);
@@ -401,7 +441,7 @@ impl ServerState {
     /// The store's error.
     pub async fn advance_mark(&self) -> Result<(), StoreError> {
         let now = self.now();
-        match self.write(move |w| w.advance_mark(now)).await {
+        match self.write(Claim::default(), move |w| w.advance_mark(now)).await {
             Ok(r) => r,
             Err(e) => Err(StoreError::Schema(e.error.message)),
         }
