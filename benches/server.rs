@@ -11,8 +11,10 @@
 //! - `baseline/evaluate_in_process`: `nlf::evaluate` of the same licenses.
 //!
 //! Then, outside criterion's measurement, timed loops that print per-request percentiles:
-//! GET collection and POST p50/p99 idle and while 32 background clients mix GETs with installs
-//! and deletes, and GET by name requests per second (one client, and 32 clients).
+//! GET collection and POST p50/p99, idle and while 32 background clients mix GETs with
+//! installs and deletes at 250, 500, 1,000 and 2,000 requests per second and then as fast as
+//! they can (saturating), and GET by name requests per second (one client, and 32 clients).
+//! The servers run on their own tokio runtime, the clients on another.
 
 // criterion_group! generates undocumented functions.
 #![allow(missing_docs)]
@@ -91,7 +93,12 @@ fn ms(d: Duration) -> f64 {
 }
 
 struct Setup {
+    /// The clients' runtime.
     rt: tokio::runtime::Runtime,
+    /// The servers' runtime: their own worker threads, as in a server process, so that a
+    /// request does not wait in the clients' task queues (the machine's cores are still
+    /// shared).
+    _server_rt: tokio::runtime::Runtime,
     http: reqwest::Client,
     base: String,
     bare: String,
@@ -101,6 +108,11 @@ struct Setup {
 
 fn setup() -> Setup {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("server")
+        .enable_all()
+        .build()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("licenses.db");
     let mut store = Store::open(&db, keyring(), Catalog::builtin()).unwrap();
@@ -115,9 +127,14 @@ fn setup() -> Setup {
     let state = ServerState::open(&db, keyring(), Catalog::builtin(), cluster(), options).unwrap();
     let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
     let (base, bare) = rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(serve(
+        listener.set_nonblocking(true).unwrap();
+        let listener = {
+            let _in = server_rt.enter();
+            tokio::net::TcpListener::from_std(listener).unwrap()
+        };
+        server_rt.spawn(serve(
             listener,
             router(state),
             None,
@@ -145,12 +162,23 @@ fn setup() -> Setup {
                 async move { ([(axum::http::header::CONTENT_TYPE, "application/hal+json")], t) }
             }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let bare = format!("http://{}/fixed", listener.local_addr().unwrap());
-        tokio::spawn(serve(listener, app, None, ServeOptions::default(), std::future::pending()));
+        listener.set_nonblocking(true).unwrap();
+        let listener = {
+            let _in = server_rt.enter();
+            tokio::net::TcpListener::from_std(listener).unwrap()
+        };
+        server_rt.spawn(serve(
+            listener,
+            app,
+            None,
+            ServeOptions::default(),
+            std::future::pending(),
+        ));
         (base, bare)
     });
-    Setup { rt, http, base, bare, _dir: dir, features }
+    Setup { rt, _server_rt: server_rt, http, base, bare, _dir: dir, features }
 }
 
 async fn get(http: &reqwest::Client, url: &str) -> usize {
@@ -217,8 +245,12 @@ fn criterion_groups(c: &mut Criterion, s: &Setup) {
 }
 
 /// 32 clients mixing GETs (collection and by name) with installs and deletes of their own
-/// CDMI licenses (a package already licensed, so the collection keeps its size) until `stop`.
-fn background(s: &Setup, stop: &Arc<AtomicBool>, done: &Arc<AtomicU64>) {
+/// CDMI licenses (a package already licensed, so the collection keeps its size) until `stop`:
+/// 10 % installs, 10 % deletes, 30 % GETs of the collection, 50 % GETs by name. With `rate`,
+/// the clients together send about that many requests per second (each one every 32/rate
+/// seconds, a late one not made up for); without, each sends its next request as soon as the
+/// last is answered, which keeps the machine saturated whatever a request costs.
+fn background(s: &Setup, stop: &Arc<AtomicBool>, done: &Arc<AtomicU64>, rate: Option<f64>) {
     for task in 0..32u64 {
         let (http, base, stop, done) =
             (s.http.clone(), s.base.clone(), Arc::clone(stop), Arc::clone(done));
@@ -227,7 +259,18 @@ fn background(s: &Setup, stop: &Arc<AtomicBool>, done: &Arc<AtomicU64>) {
             let texts: Vec<(u64, String)> = (0..4)
                 .map(|k| (2_000_000 + task * 4 + k, v1("CDMI", 2_000_000 + task * 4 + k)))
                 .collect();
+            let mut pace = rate.map(|r| {
+                let period = Duration::from_secs_f64(32.0 / r);
+                // Spread the clients over the period.
+                let start = tokio::time::Instant::now() + period.mul_f64(task as f64 / 32.0);
+                let mut i = tokio::time::interval_at(start, period);
+                i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                i
+            });
             while !stop.load(Ordering::Relaxed) {
+                if let Some(p) = pace.as_mut() {
+                    p.tick().await;
+                }
                 rng ^= rng << 13;
                 rng ^= rng >> 7;
                 rng ^= rng << 17;
@@ -250,30 +293,44 @@ fn background(s: &Setup, stop: &Arc<AtomicBool>, done: &Arc<AtomicU64>) {
     }
 }
 
+/// GET collection and POST latencies, sampled one at a time at a steady pace (a GET every
+/// 4 ms, an install every 20 ms, each install followed by an untimed delete), so that the
+/// measuring client adds a light load of its own rather than a saturating one; then GET by
+/// name as fast as one client can.
 fn timed(s: &Setup, label: &str) {
     let collection = format!("{}{COLLECTION}?fields=*", s.base);
-    let gets: Vec<Duration> = (0..1000)
-        .map(|_| {
-            let t = Instant::now();
-            s.rt.block_on(get(&s.http, &collection));
-            t.elapsed()
-        })
-        .collect();
+    let paced = |period: Duration, n: u64, f: &mut dyn FnMut(u64) -> Duration| {
+        let start = Instant::now();
+        (0..n)
+            .map(|i| {
+                let due = start + period * u32::try_from(i).unwrap();
+                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+                f(i)
+            })
+            .collect::<Vec<Duration>>()
+    };
+    let gets = paced(Duration::from_millis(4), 1000, &mut |_| {
+        let t = Instant::now();
+        s.rt.block_on(get(&s.http, &collection));
+        t.elapsed()
+    });
     let (p50, p99) = percentiles(gets);
     println!(
         "{label}: GET collection fields=* p50 {:.3} ms, p99 {:.3} ms (1000 requests)",
         ms(p50),
         ms(p99)
     );
-    let mut posts = Vec::new();
-    for i in 0..200u64 {
+    let posts = paced(Duration::from_millis(20), 200, &mut |i| {
         let serial = 3_000_000 + i;
         let text = v1("CDMI", serial);
         let t = Instant::now();
         s.rt.block_on(install(&s.http, &s.base, &text));
-        posts.push(t.elapsed());
+        let took = t.elapsed();
         s.rt.block_on(delete(&s.http, &s.base, "cdmi", serial));
-    }
+        took
+    });
     let (p50, p99) = percentiles(posts);
     println!(
         "{label}: POST one NLF (with fsync) p50 {:.3} ms, p99 {:.3} ms (200 requests)",
@@ -283,7 +340,7 @@ fn timed(s: &Setup, label: &str) {
     let by_name = format!("{}{COLLECTION}/nfs", s.base);
     let t = Instant::now();
     let mut n = 0u32;
-    while t.elapsed() < Duration::from_secs(3) {
+    while t.elapsed() < Duration::from_secs(2) {
         s.rt.block_on(get(&s.http, &by_name));
         n += 1;
     }
@@ -291,6 +348,30 @@ fn timed(s: &Setup, label: &str) {
         "{label}: GET by name, one client: {:.0} requests/s",
         f64::from(n) / t.elapsed().as_secs_f64()
     );
+}
+
+/// [`timed`] while [`background`] runs at `rate` (or saturating), and what the background
+/// clients were served meanwhile.
+fn under_load(s: &Setup, rate: Option<f64>) {
+    let (stop, done) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
+    background(s, &stop, &done, rate);
+    std::thread::sleep(Duration::from_millis(500));
+    let t = Instant::now();
+    let before = done.load(Ordering::Relaxed);
+    let label = match rate {
+        Some(r) => format!("under 32 clients at {r:.0} requests/s"),
+        None => "under 32 saturating clients".to_owned(),
+    };
+    timed(s, &label);
+    let served = done.load(Ordering::Relaxed) - before;
+    println!(
+        "{label}: background served {served} requests in {:.1} s ({:.0}/s)",
+        t.elapsed().as_secs_f64(),
+        served as f64 / t.elapsed().as_secs_f64()
+    );
+    stop.store(true, Ordering::Relaxed);
+    // Let the clients' last requests finish before the next measurement.
+    std::thread::sleep(Duration::from_millis(500));
 }
 
 /// GET by name from 32 clients at once for 3 s: requests per second.
@@ -330,17 +411,8 @@ fn main() {
     }
     timed(&s, "idle");
     by_name_throughput(&s);
-    let (stop, done) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
-    background(&s, &stop, &done);
-    std::thread::sleep(Duration::from_millis(500));
-    let t = Instant::now();
-    let before = done.load(Ordering::Relaxed);
-    timed(&s, "under load (32 clients)");
-    let served = done.load(Ordering::Relaxed) - before;
-    println!(
-        "background: {served} requests in {:.1} s ({:.0}/s)",
-        t.elapsed().as_secs_f64(),
-        served as f64 / t.elapsed().as_secs_f64()
-    );
-    stop.store(true, Ordering::Relaxed);
+    for rate in [250.0, 500.0, 1000.0, 2000.0] {
+        under_load(&s, Some(rate));
+    }
+    under_load(&s, None);
 }
