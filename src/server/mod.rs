@@ -29,17 +29,20 @@
 //! Limits: the body (1 MiB by default, 413), the URI (8 KiB, 414), the headers (16 KiB, 431),
 //! 30 s per request (503), header and TLS handshake timeouts and a bound on open connections
 //! ([`ServeOptions`]). Credentials are checked before a body is read. Installs, deletes and
-//! clean-ups run one at a time on one thread that owns the store's writing connection, fed by
-//! a queue of [`WRITE_QUEUE`] places: at most one request body is being read as licenses at a
-//! time whatever the number of clients, a request whose time runs out while it waits for a
-//! place or its turn is dropped without being run, and the parse trees of hostile bodies reuse
-//! one allocator arena (64 concurrent hostile 1 MiB POSTs peak at about 211 MiB resident,
-//! BENCHMARKS.md). Reads use a second connection and the last loaded licenses and users,
+//! clean-ups run on one thread that owns the store's writing connection, fed by a queue of
+//! [`WRITE_QUEUE`] places: at most one request body is being read as licenses at a time
+//! whatever the number of clients, and the parse trees of hostile bodies reuse one allocator
+//! arena (BENCHMARKS.md has the peak under 64 concurrent hostile 1 MiB POSTs). The changes
+//! waiting when the thread is free run as one group commit ([`crate::store::Store::batch`]):
+//! each keeps its own outcome, and they share one `fsync`; every one is answered after that
+//! commit, so a 201 or 200 means it is on disk. A change whose request's time runs out before
+//! it starts is never run (503); one that has started is answered with what it did, however
+//! long it takes. Reads use a second connection and the last loaded licenses and users,
 //! loaded again only when the store has changed (`PRAGMA data_version`, which also sees
 //! `nlf add` and `nlf passwd` from other processes), and share one judgement per second per
-//! store version, so a read never waits for an install's `fsync`. Reads judge at the server's
-//! clock, to the second, behind the store's clock-rollback guard but do not move its mark; the
-//! server moves it once a minute.
+//! store version (and, within it, one written answer per path and query), so a read never
+//! waits for an install's `fsync`. Reads judge at the server's clock, to the second, behind the
+//! store's clock-rollback guard but do not move its mark; the server moves it once a minute.
 //!
 //! Mounting the routes in another axum service:
 //!
