@@ -21,8 +21,8 @@
 //!
 //! Memory: arrays and objects are boxed slices of exactly their entries, nodes 32 bytes (offsets
 //! are `u32`, within [`Limits::HARD_MAX_SIZE`]), so the tree takes at most 16 bytes per input
-//! byte. Inputs up to [`ONE_PASS_MAX`] are read in one pass (room for 8 entries per container,
-//! cut to size at the close); larger ones in two, the first only counting the entries of every
+//! byte. Inputs up to [`ONE_PASS_MAX`] are read in one pass (entries wait on a shared stack
+//! and are copied into an exact box at the close); larger ones in two, the first only counting the entries of every
 //! container (and finding every error), the second giving each exactly that room, so no
 //! container ever holds spare room. [`Limits`] states the bounds; tests/alloc_count.rs measures
 //! them.
@@ -249,8 +249,10 @@ impl<'a> Member<'a> {
 
 /// Inputs up to this many bytes are read in one pass, larger ones in two.
 ///
-/// One pass gives each container room for 8 entries, lets it grow, and cuts it to size when it
-/// closes: fast, but the open containers hold spare room meanwhile. Two passes (the first counts
+/// One pass keeps the entries of the open containers on a shared stack and copies them into a
+/// box of exactly their number when their container closes: one allocation per container, but
+/// the stack holds spare room, and a closing container's entries are held twice for a moment.
+/// Two passes (the first counts
 /// the entries of every container, the second gives each exactly that room) hold the tree to 16
 /// bytes per input byte at every moment, and cost about a second reading. Every real NLF is a
 /// few KB, far below this, so licenses are read at one-pass speed; a hostile megabyte is read in
@@ -287,6 +289,8 @@ fn read<'a>(text: &'a str, limits: &Limits, plan: Plan) -> Result<(Node<'a>, Pla
         max_depth: limits.depth(),
         plan,
         names: Vec::new(),
+        items: Vec::new(),
+        members: Vec::new(),
     };
     p.skip_ws();
     let node = match p.value() {
@@ -480,20 +484,31 @@ struct Parser<'a, 'l> {
     /// Counting pass only: the names of the members of the open objects, innermost last, to
     /// find duplicates without keeping the members.
     names: Vec<(Cow<'a, str>, usize)>,
+    /// One pass only: the entries of the open arrays, innermost last, moved into a box of
+    /// exactly their number when their array closes.
+    items: Vec<Node<'a>>,
+    /// One pass only: the same for the members of the open objects.
+    members: Vec<Member<'a>>,
 }
-
-/// How many entries a container starts with room for in one pass, so that an NLF's objects (2
-/// to 13 members) grow at most once.
-const GUESS: usize = 8;
 
 /// Where containers get their room from (see [`ONE_PASS_MAX`]).
 enum Plan {
-    /// One pass: room for [`GUESS`] entries, grown as needed and cut to size at the close.
+    /// One pass: entries wait on a stack shared by the open containers ([`Parser::items`],
+    /// [`Parser::members`]) and move into a box of exactly their number at the close: one
+    /// allocation per container, and the stacks are reused.
     Guess,
     /// The first of two passes: nothing is kept, every non-empty container's entries counted.
     Count(Counts),
     /// The second: exactly the room the first counted, so nothing is ever grown or cut.
     Exact(Counts),
+}
+
+/// [`Plan`] without its table.
+#[derive(Clone, Copy)]
+enum Mode {
+    Guess,
+    Count,
+    Exact,
 }
 
 /// The entry counts of the non-empty containers of a document, in the order they open.
@@ -546,7 +561,10 @@ impl Counts {
 }
 
 /// Free the room of a table being used up when less than half of it is left: the second pass
-/// then holds at most twice what is left of the table, which shrinks as the tree grows.
+/// then holds at most twice what is left of the table, which shrinks as the tree grows. It
+/// matters: without it, arrays of one-element arrays (a byte of table per 4 input bytes) peaked
+/// at 16.3 bytes per input byte and deeply nested arrays at 16.5 (tests/alloc_count.rs); with
+/// it, every shape stays within 16 plus the reader's stack.
 fn give_back<T>(v: &mut Vec<T>) {
     if v.capacity() > 64 && v.len() < v.capacity() / 2 {
         v.shrink_to(v.len());
@@ -560,20 +578,23 @@ const UNSAFE_INTEGER: f64 = 9_007_199_254_740_992.0;
 enum Open<'a> {
     Array {
         offset: usize,
-        /// Left empty by the counting pass.
+        /// Used by the second of two passes only.
         items: Vec<Node<'a>>,
         count: usize,
         /// Where the counting pass records `count`.
         slot: usize,
+        /// One pass: where its entries start in [`Parser::items`].
+        start: usize,
     },
     Object {
         offset: usize,
-        /// Left empty by the counting pass, which keeps the names in [`Parser::names`] from
-        /// `names_start` on.
+        /// Used by the second of two passes only.
         members: Vec<Member<'a>>,
         count: usize,
         slot: usize,
-        names_start: usize,
+        /// Where its entries start in [`Parser::members`] (one pass) or its names in
+        /// [`Parser::names`] (counting pass).
+        start: usize,
         /// The name of the member whose value is being read.
         name: Cow<'a, str>,
         name_offset: usize,
@@ -653,7 +674,8 @@ impl<'a, 'l> Parser<'a, 'l> {
                         node_at(Value::Array(Box::default()), offset)
                     } else {
                         let (items, slot) = self.room();
-                        open.push(Open::Array { offset, items, count: 0, slot });
+                        let start = self.items.len();
+                        open.push(Open::Array { offset, items, count: 0, slot, start });
                         continue 'value;
                     }
                 }
@@ -672,7 +694,10 @@ impl<'a, 'l> Parser<'a, 'l> {
                             members,
                             count: 0,
                             slot,
-                            names_start: self.names.len(),
+                            start: match self.plan {
+                                Plan::Count(_) => self.names.len(),
+                                Plan::Guess | Plan::Exact(_) => self.members.len(),
+                            },
                             name,
                             name_offset,
                         });
@@ -705,13 +730,15 @@ impl<'a, 'l> Parser<'a, 'l> {
             };
             // A value is complete: hand it to the innermost open container, and close every
             // container that ends right after it.
-            let counting = matches!(self.plan, Plan::Count(_));
+            let mode = self.mode();
             loop {
                 let Some(top) = open.last_mut() else { return Ok(node) };
                 match top {
                     Open::Array { items, count, .. } => {
-                        if !counting {
-                            items.push(node);
+                        match mode {
+                            Mode::Guess => self.items.push(node),
+                            Mode::Count => {}
+                            Mode::Exact => items.push(node),
                         }
                         *count += 1;
                         self.too_many(*count)?;
@@ -734,14 +761,15 @@ impl<'a, 'l> Parser<'a, 'l> {
                     }
                     Open::Object { members, count, name, name_offset, .. } => {
                         let member_name = std::mem::take(name);
-                        if counting {
-                            self.names.push((member_name, *name_offset));
-                        } else {
-                            members.push(Member {
-                                name: member_name,
-                                name_offset: offset_u32(*name_offset),
-                                value: node,
-                            });
+                        let member = |name| Member {
+                            name,
+                            name_offset: offset_u32(*name_offset),
+                            value: node,
+                        };
+                        match mode {
+                            Mode::Guess => self.members.push(member(member_name)),
+                            Mode::Count => self.names.push((member_name, *name_offset)),
+                            Mode::Exact => members.push(member(member_name)),
                         }
                         *count += 1;
                         self.too_many(*count)?;
@@ -766,32 +794,44 @@ impl<'a, 'l> Parser<'a, 'l> {
                         }
                     }
                 }
-                // The innermost container closed. `into_boxed_slice` cuts a guessed room to
-                // size; an exact one needs no cut, and the counting pass's is empty.
+                // The innermost container closed: its entries move into an exact box (one
+                // pass), or the exact room is boxed as it is; the counting pass's is empty.
                 node = match open.pop() {
-                    Some(Open::Array { offset, items, count, slot }) => {
-                        if let Plan::Count(counts) = &mut self.plan {
-                            counts.record(slot, count);
-                        }
-                        node_at(Value::Array(items.into_boxed_slice()), offset)
-                    }
-                    Some(Open::Object { offset, members, count, slot, names_start, .. }) => {
-                        let duplicates = match &mut self.plan {
-                            Plan::Guess => check_duplicates(&members),
+                    Some(Open::Array { offset, items, count, slot, start }) => {
+                        let items = match &mut self.plan {
+                            Plan::Guess => {
+                                let start = start.min(self.items.len());
+                                self.items.drain(start..).collect::<Box<[_]>>()
+                            }
                             Plan::Count(counts) => {
                                 counts.record(slot, count);
-                                let names = self.names.get(names_start..).unwrap_or_default();
+                                Box::default()
+                            }
+                            Plan::Exact(_) => items.into_boxed_slice(),
+                        };
+                        node_at(Value::Array(items), offset)
+                    }
+                    Some(Open::Object { offset, members, count, slot, start, .. }) => {
+                        let (duplicates, members) = match &mut self.plan {
+                            Plan::Guess => {
+                                let start = start.min(self.members.len());
+                                let own = self.members.get(start..).unwrap_or_default();
+                                (check_duplicates(own), self.members.drain(start..).collect())
+                            }
+                            Plan::Count(counts) => {
+                                counts.record(slot, count);
+                                let names = self.names.get(start..).unwrap_or_default();
                                 let found = check_duplicates(names);
-                                self.names.truncate(names_start);
-                                found
+                                self.names.truncate(start);
+                                (found, Box::default())
                             }
                             // The counting pass found none.
-                            Plan::Exact(_) => Ok(()),
+                            Plan::Exact(_) => (Ok(()), members.into_boxed_slice()),
                         };
                         if let Err(e) = duplicates {
                             return Err(with_path(e, &open));
                         }
-                        node_at(Value::Object(members.into_boxed_slice()), offset)
+                        node_at(Value::Object(members), offset)
                     }
                     None => return Err(self.syntax(self.pos, "unbalanced container")),
                 };
@@ -799,11 +839,29 @@ impl<'a, 'l> Parser<'a, 'l> {
         }
     }
 
+    fn mode(&self) -> Mode {
+        match self.plan {
+            Plan::Guess => Mode::Guess,
+            Plan::Count(_) => Mode::Count,
+            Plan::Exact(_) => Mode::Exact,
+        }
+    }
+
     /// Room for the entries of a container being opened, and where the counting pass records
     /// how many it has.
     fn room<T>(&mut self) -> (Vec<T>, usize) {
         match &mut self.plan {
-            Plan::Guess => (Vec::with_capacity(GUESS), 0),
+            Plan::Guess => {
+                // The shared stacks start with room for a typical NLF's open entries, so that a
+                // license grows them at most once.
+                if self.items.capacity() == 0 {
+                    self.items.reserve(16);
+                }
+                if self.members.capacity() == 0 {
+                    self.members.reserve(16);
+                }
+                (Vec::new(), 0)
+            }
             Plan::Count(counts) => {
                 counts.small.push(0);
                 (Vec::new(), counts.small.len() - 1)
@@ -1033,6 +1091,14 @@ impl<'a, 'l> Parser<'a, 'l> {
         }
         let text = self.src.get(start..self.pos).unwrap_or_default();
         self.check_len(text.len(), start)?;
+        let int = self.bytes.get(int_start..int_end).unwrap_or_default();
+        if fraction.is_empty() && exponent.is_empty() && int.len() <= 15 {
+            // The common case, and what hostile bodies are full of: an integer of at most 15
+            // digits is below 2^53, so binary64 holds it exactly (each step below is exact) and
+            // every I-JSON check passes; no general conversion needed.
+            let v = int.iter().fold(0.0, |acc, &d| acc * 10.0 + f64::from(d - b'0'));
+            return Ok(if int_start > start { -v } else { v });
+        }
         let v: f64 =
             text.parse().map_err(|_| self.syntax(start, "number is not a binary64 value"))?;
         if !v.is_finite() {
@@ -1478,6 +1544,27 @@ mod tests {
                 );
             }
         }
+    }
+
+    proptest::proptest! {
+        /// Integers of up to 15 digits take a shortcut; it reads what the general conversion
+        /// reads, sign of zero included.
+        #[test]
+        fn short_integers_read_as_the_general_conversion_does(n in -999_999_999_999_999i64..=999_999_999_999_999, pad in 0usize..3) {
+            let text = n.to_string();
+            let general: f64 = text.parse().unwrap_or(f64::NAN);
+            let read = p(&text).map(|node| node.value);
+            proptest::prop_assert_eq!(read, Ok(Value::Number(general)));
+            // With a fraction or an exponent, the general path: the same value.
+            let long = format!("{text}.{}", "0".repeat(pad + 1));
+            proptest::prop_assert_eq!(p(&long).map(|node| node.value), Ok(Value::Number(general)));
+        }
+    }
+
+    #[test]
+    fn negative_zero_keeps_its_sign() {
+        let Ok(Node { value: Value::Number(v), .. }) = p("-0") else { panic!() };
+        assert!(v == 0.0 && v.is_sign_negative());
     }
 
     proptest::proptest! {

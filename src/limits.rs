@@ -11,11 +11,11 @@
 /// 1 MiB `max_size`. Inputs above [`crate::json::ONE_PASS_MAX`] (64 KiB) are read in two passes,
 /// the first counting the entries of every container, so that the second never holds more than
 /// that (plus under 16 KiB for the reader's stack). Smaller inputs, every real license among
-/// them, are read in one pass, where open containers hold spare room for a while: at most 32
-/// bytes per input byte plus 96 KiB, so under 2.2 MiB. Either way the tree kept after reading
-/// takes at most 16 bytes per input byte. The worst shapes are flat arrays of
-/// digits and arrays of one-element arrays (`[[0],[0]]`); tests/alloc_count.rs measures the
-/// hostile shapes. Lower `max_size` where many inputs are read at once.
+/// them, are read in one pass, where the entries of the open containers wait on a stack (which
+/// grows by doubling) and are copied into their exact box at the close: at most 48 bytes per
+/// input byte plus 16 KiB while reading, so at most 3.1 MiB. Either way the tree kept after
+/// reading takes at most 16 bytes per input byte. The worst shapes are flat arrays of digits and
+/// arrays of one-element arrays (`[[0],[0]]`); tests/alloc_count.rs measures the hostile shapes. Lower `max_size` where many inputs are read at once.
 ///
 /// ```
 /// let strict = nlf::Limits { max_size: 64 * 1024, ..nlf::Limits::default() };
