@@ -704,7 +704,11 @@ impl<'a, 'l> Parser<'a, 'l> {
                         continue 'value;
                     }
                 }
-                Some(b'"') => node_at(Value::String(self.string()?), offset),
+                Some(b'"') => {
+                    // The counting pass checks a string value without copying it.
+                    let keep = !matches!(self.plan, Plan::Count(_));
+                    node_at(Value::String(self.string(keep)?), offset)
+                }
                 Some(b't') => {
                     self.expect_literal("true")?;
                     node_at(Value::Bool(true), offset)
@@ -878,7 +882,7 @@ impl<'a, 'l> Parser<'a, 'l> {
             None => return Err(self.syntax(self.pos, "unexpected end of input inside an object")),
             Some(_) => return Err(self.syntax(self.pos, "expected a member name in double quotes")),
         }
-        let name = self.string()?;
+        let name = self.string(true)?;
         self.skip_ws();
         if self.peek() != Some(b':') {
             return Err(self.syntax(self.pos, "expected ':' after the member name"));
@@ -912,7 +916,9 @@ impl<'a, 'l> Parser<'a, 'l> {
         Ok(())
     }
 
-    fn string(&mut self) -> Result<Cow<'a, str>, Error> {
+    /// A string, unescaped; with `keep` false, only checked (every error and limit the same),
+    /// and an escaped one comes back empty instead of copied.
+    fn string(&mut self, keep: bool) -> Result<Cow<'a, str>, Error> {
         let open = self.pos;
         self.pos += 1; // '"'
         let start = self.pos;
@@ -932,7 +938,13 @@ impl<'a, 'l> Parser<'a, 'l> {
                 None => return Err(self.syntax(open, "string is not closed")),
             }
         }
-        let mut out = String::from(self.src.get(start..self.pos).unwrap_or_default());
+        let plain = self.src.get(start..self.pos).unwrap_or_default();
+        // `len` is the unescaped length, what the limit counts, kept or not.
+        let mut len = plain.len();
+        let mut out = String::new();
+        if keep {
+            out.push_str(plain);
+        }
         loop {
             match self.peek() {
                 Some(b'"') => {
@@ -971,10 +983,15 @@ impl<'a, 'l> Parser<'a, 'l> {
                                 char::from_u32(hi)
                             };
                             match c {
-                                Some(c) => out.push(c),
+                                Some(c) => {
+                                    len += c.len_utf8();
+                                    if keep {
+                                        out.push(c);
+                                    }
+                                }
                                 None => return Err(self.syntax(esc_at, "invalid \\u escape")),
                             }
-                            self.check_len(out.len(), open)?;
+                            self.check_len(len, open)?;
                             continue;
                         }
                         Some(_) => {
@@ -985,7 +1002,10 @@ impl<'a, 'l> Parser<'a, 'l> {
                         }
                         None => return Err(self.syntax(open, "string is not closed")),
                     };
-                    out.push(c);
+                    len += c.len_utf8();
+                    if keep {
+                        out.push(c);
+                    }
                     self.pos += 1;
                 }
                 Some(0x00..=0x1f) => return Err(self.control_character()),
@@ -993,11 +1013,15 @@ impl<'a, 'l> Parser<'a, 'l> {
                     // Copy the run up to the next quote, backslash or control character.
                     let run_start = self.pos;
                     self.pos = next_special(self.bytes, run_start).unwrap_or(self.bytes.len());
-                    out.push_str(self.src.get(run_start..self.pos).unwrap_or_default());
+                    let run = self.src.get(run_start..self.pos).unwrap_or_default();
+                    len += run.len();
+                    if keep {
+                        out.push_str(run);
+                    }
                 }
                 None => return Err(self.syntax(open, "string is not closed")),
             }
-            self.check_len(out.len(), open)?;
+            self.check_len(len, open)?;
         }
     }
 
@@ -1479,9 +1503,20 @@ mod tests {
             "[1,2,3,4,5,6]",
             "[1,2,] ",
             "[[1],[2,[3,4]],{\"a\":[]}] x",
+            // Escaped strings are only checked by the counting pass: the same limit and errors.
+            r#"["abcdef\n\n"]"#,
+            r#"["abcdef\n"]"#,
+            r#"["\ud83d\ude02\u00e9x"]"#,
+            r#"["\ud83d"]"#,
+            r#"["a\q"]"#,
+            r#"{"\u0061":["\n"],"a":0}"#,
         ] {
             let _ = both(text, &tight());
         }
+        assert!(matches!(
+            both(r#"["abcdefg\n\n"]"#, &tight()),
+            Err(Error::LimitExceeded { what: Limit::StringLength, found: 9, .. })
+        ));
         // Counts of 255 and more go to the side table: nested in both orders.
         let mut big = String::from("[");
         for i in 0..300 {
