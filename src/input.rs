@@ -328,7 +328,7 @@ fn classify<'a>(
         } else {
             return Err(Error::UnexpectedMember {
                 name: crate::error::clip(&m.name),
-                offset: base + m.name_offset,
+                offset: base + m.name_offset(),
                 why: "a REST body holds only \"keys\"; an NLF needs \"statusResp\"",
             });
         }
@@ -342,7 +342,7 @@ fn classify<'a>(
     let Value::Array(items) = keys.value else {
         return Err(Error::WrongType {
             field: "keys".into(),
-            offset: base + keys.offset,
+            offset: base + keys.offset(),
             found: keys.value.type_name(),
             expected: "an array of strings, each a key or an NLF with escaped quotes",
         });
@@ -351,10 +351,11 @@ fn classify<'a>(
         return Err(Error::NoLicense { what: "the REST body's \"keys\" array is empty" });
     }
     for item in items {
-        let offset = base + item.offset;
+        let item_offset = item.offset();
+        let offset = base + item_offset;
         match item.value {
             Value::String(s) => {
-                let at = Place { byte: item.offset, chars: chars.before(item.offset) };
+                let at = Place { byte: item_offset, chars: chars.before(item_offset) };
                 push_escaped(s, at, base, limits, Form::RestBody, Form::RestBody, out)?
             }
             other => {

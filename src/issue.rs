@@ -101,11 +101,16 @@ impl Issuer {
         }
         if let (Some(id), Value::Object(members)) = (&self.key_id, &mut node.value) {
             match members.iter().find(|m| m.name == "keyId").map(|m| &m.value.value) {
-                None => members.push(Member {
-                    name: Cow::Borrowed("keyId"),
-                    name_offset: 0,
-                    value: Node { value: Value::String(Cow::Owned(id.clone())), offset: 0 },
-                }),
+                None => {
+                    // Boxed slices have no room to grow: one copy, of a few members.
+                    let mut grown = std::mem::take(members).into_vec();
+                    grown.push(Member {
+                        name: Cow::Borrowed("keyId"),
+                        name_offset: 0,
+                        value: Node { value: Value::String(Cow::Owned(id.clone())), offset: 0 },
+                    });
+                    *members = grown.into_boxed_slice();
+                }
                 Some(Value::String(written)) if written == id => {}
                 Some(Value::String(written)) => {
                     return Err(Error::Issue {

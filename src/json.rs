@@ -19,6 +19,14 @@
 //! Containers are read with an explicit stack, not recursion, so the machine stack needed does
 //! not grow with nesting (bounded anyway at [`Limits::HARD_MAX_DEPTH`]).
 //!
+//! Memory: arrays and objects are boxed slices of exactly their entries, nodes 32 bytes (offsets
+//! are `u32`, within [`Limits::HARD_MAX_SIZE`]), so the tree takes at most 16 bytes per input
+//! byte. Inputs up to [`ONE_PASS_MAX`] are read in one pass (entries wait on a shared stack
+//! and are copied into an exact box at the close); larger ones in two, the first only counting the entries of every
+//! container (and finding every error), the second giving each exactly that room, so no
+//! container ever holds spare room. [`Limits`] states the bounds; tests/alloc_count.rs measures
+//! them.
+//!
 //! `Value`'s `PartialEq` compares objects in document order and `-0 == 0`: it is structural
 //! equality of what was read, not "the same JSON data" (compare canonical forms for that).
 
@@ -28,6 +36,10 @@ use crate::error::{Error, Limit};
 use crate::limits::Limits;
 
 /// A JSON value read from a document; strings borrow from the input where they can.
+///
+/// Containers are boxed slices of exactly their entries (no spare room), so a [`Node`] is 32
+/// bytes and a [`Member`] 64 on 64-bit targets: see [`Limits`] for what that bounds. Build one
+/// by hand from a `Vec` with `.into()`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value<'a> {
     /// `null`
@@ -39,9 +51,9 @@ pub enum Value<'a> {
     /// A string, unescaped.
     String(Cow<'a, str>),
     /// An array.
-    Array(Vec<Node<'a>>),
+    Array(Box<[Node<'a>]>),
     /// An object; members keep their order in the document, and names are unique.
-    Object(Vec<Member<'a>>),
+    Object(Box<[Member<'a>]>),
 }
 
 /// A value and the byte offset where it starts in the document.
@@ -49,8 +61,9 @@ pub enum Value<'a> {
 pub struct Node<'a> {
     /// The value.
     pub value: Value<'a>,
-    /// Byte offset of its first byte.
-    pub offset: usize,
+    /// Byte offset of its first byte ([`Node::offset`] gives it as a `usize`). A `u32` keeps
+    /// the node small; [`Limits::HARD_MAX_SIZE`] keeps every offset of a read document within it.
+    pub offset: u32,
 }
 
 /// One member of an object.
@@ -58,10 +71,22 @@ pub struct Node<'a> {
 pub struct Member<'a> {
     /// The member name, unescaped.
     pub name: Cow<'a, str>,
-    /// Byte offset of the opening quote of the name.
-    pub name_offset: usize,
+    /// Byte offset of the opening quote of the name ([`Member::name_offset`] gives it as a
+    /// `usize`).
+    pub name_offset: u32,
     /// The member value.
     pub value: Node<'a>,
+}
+
+/// An offset as the tree keeps it. Documents are at most [`Limits::HARD_MAX_SIZE`] bytes, so
+/// offsets in them fit; anything else (a caller's offset into a bigger text) saturates.
+pub(crate) fn offset_u32(offset: usize) -> u32 {
+    u32::try_from(offset).unwrap_or(u32::MAX)
+}
+
+/// An offset from the tree as a `usize` (every target this crate builds for has 32 bits or more).
+pub(crate) fn offset_usize(offset: u32) -> usize {
+    usize::try_from(offset).unwrap_or(usize::MAX)
 }
 
 impl<'a> Value<'a> {
@@ -102,14 +127,14 @@ impl<'a> Value<'a> {
             Array {
                 rest: std::vec::IntoIter<Node<'a>>,
                 done: Vec<Node<'static>>,
-                offset: usize,
+                offset: u32,
             },
             Object {
                 rest: std::vec::IntoIter<Member<'a>>,
                 done: Vec<Member<'static>>,
                 name: Cow<'static, str>,
-                name_offset: usize,
-                offset: usize,
+                name_offset: u32,
+                offset: u32,
             },
         }
         fn own(s: Cow<'_, str>) -> Cow<'static, str> {
@@ -124,10 +149,11 @@ impl<'a> Value<'a> {
                 Value::Number(n) => Value::Number(n),
                 Value::String(s) => Value::String(own(s)),
                 Value::Array(items) => {
+                    // `done` gets exactly the room it needs, so the box it becomes is exact.
                     let done = Vec::with_capacity(items.len());
-                    let mut rest = items.into_iter();
+                    let mut rest = items.into_vec().into_iter();
                     match rest.next() {
-                        None => Value::Array(done),
+                        None => Value::Array(done.into_boxed_slice()),
                         Some(first) => {
                             open.push(Frame::Array { rest, done, offset: first.offset });
                             current = first.value;
@@ -137,9 +163,9 @@ impl<'a> Value<'a> {
                 }
                 Value::Object(members) => {
                     let done = Vec::with_capacity(members.len());
-                    let mut rest = members.into_iter();
+                    let mut rest = members.into_vec().into_iter();
                     match rest.next() {
-                        None => Value::Object(done),
+                        None => Value::Object(done.into_boxed_slice()),
                         Some(first) => {
                             open.push(Frame::Object {
                                 rest,
@@ -165,7 +191,7 @@ impl<'a> Value<'a> {
                                 current = next.value;
                                 continue 'value;
                             }
-                            None => Value::Array(std::mem::take(done)),
+                            None => Value::Array(std::mem::take(done).into_boxed_slice()),
                         }
                     }
                     Frame::Object { rest, done, name, name_offset, offset } => {
@@ -182,7 +208,7 @@ impl<'a> Value<'a> {
                                 current = next.value.value;
                                 continue 'value;
                             }
-                            None => Value::Object(std::mem::take(done)),
+                            None => Value::Object(std::mem::take(done).into_boxed_slice()),
                         }
                     }
                 };
@@ -198,6 +224,11 @@ impl<'a> Node<'a> {
     pub fn into_owned(self) -> Node<'static> {
         Node { value: self.value.into_owned(), offset: self.offset }
     }
+
+    /// Byte offset of its first byte, as a `usize`.
+    pub fn offset(&self) -> usize {
+        offset_usize(self.offset)
+    }
 }
 
 impl<'a> Member<'a> {
@@ -209,13 +240,58 @@ impl<'a> Member<'a> {
             value: self.value.into_owned(),
         }
     }
+
+    /// Byte offset of the opening quote of the name, as a `usize`.
+    pub fn name_offset(&self) -> usize {
+        offset_usize(self.name_offset)
+    }
 }
+
+/// Inputs up to this many bytes are read in one pass, larger ones in two.
+///
+/// One pass keeps the entries of the open containers on a shared stack and copies them into a
+/// box of exactly their number when their container closes: one allocation per container, but
+/// the stack holds spare room, and a closing container's entries are held twice for a moment.
+/// Two passes (the first counts
+/// the entries of every container, the second gives each exactly that room) hold the tree to 16
+/// bytes per input byte at every moment, and cost about a second reading. Every real NLF is a
+/// few KB, far below this, so licenses are read at one-pass speed; a hostile megabyte is read in
+/// two passes, within its bound. Below this size, the spare room is bounded by a constant
+/// instead (see [`Limits`]).
+pub const ONE_PASS_MAX: usize = 64 * 1024;
 
 /// Parse one complete JSON document (surrounding whitespace allowed, nothing else).
 pub fn parse<'a>(text: &'a str, limits: &Limits) -> Result<Node<'a>, Error> {
     limits.check_size(text.len())?;
-    let mut p =
-        Parser { src: text, bytes: text.as_bytes(), pos: 0, limits, max_depth: limits.depth() };
+    if text.len() <= ONE_PASS_MAX {
+        return read(text, limits, Plan::Guess).map(|(node, _)| node);
+    }
+    two_passes(text, limits)
+}
+
+/// Count, then build with exact room (see [`ONE_PASS_MAX`]).
+fn two_passes<'a>(text: &'a str, limits: &Limits) -> Result<Node<'a>, Error> {
+    let counts = match read(text, limits, Plan::Count(Counts::default()))? {
+        (_, Plan::Count(counts)) => counts.for_second_pass(),
+        // The plan is the one given; this arm only keeps the match total.
+        (_, Plan::Guess | Plan::Exact(_)) => Counts::default(),
+    };
+    read(text, limits, Plan::Exact(counts)).map(|(node, _)| node)
+}
+
+/// One pass over `text` with `plan`; the plan is handed back (the first pass's counts).
+fn read<'a>(text: &'a str, limits: &Limits, plan: Plan) -> Result<(Node<'a>, Plan), Error> {
+    let mut p = Parser {
+        src: text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        limits,
+        max_depth: limits.depth(),
+        plan,
+        names: Vec::new(),
+        items: Vec::new(),
+        members: Vec::new(),
+    };
     p.skip_ws();
     let node = match p.value() {
         Ok(node) => node,
@@ -232,7 +308,7 @@ pub fn parse<'a>(text: &'a str, limits: &Limits) -> Result<Node<'a>, Error> {
     if p.pos < p.bytes.len() {
         return Err(p.syntax(p.pos, "unexpected data after the end of the document"));
     }
-    Ok(node)
+    Ok((node, p.plan))
 }
 
 /// Parse bytes: they must be UTF-8 (a byte order mark is not allowed here).
@@ -260,7 +336,7 @@ pub fn parse_bytes<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Node<'a>, Err
 ///     name_offset: 0,
 ///     value: Node { value: Value::Null, offset: 0 },
 /// };
-/// let twice = Node { value: Value::Object(vec![member("a"), member("a")]), offset: 0 };
+/// let twice = Node { value: Value::Object(vec![member("a"), member("a")].into()), offset: 0 };
 /// let e = nlf::json::validate(&twice, &nlf::Limits::default()).unwrap_err();
 /// assert_eq!(e.kind(), "duplicate_member");
 /// ```
@@ -295,7 +371,7 @@ pub fn validate(node: &Node<'_>, limits: &Limits) -> Result<(), Error> {
                 Value::Number(v) if !v.is_finite() => {
                     return Err(Error::InvalidValue {
                         field: path(&open),
-                        offset: node.offset,
+                        offset: node.offset(),
                         value: v.to_string(),
                         expected: "a finite number (I-JSON)",
                     })
@@ -309,7 +385,7 @@ pub fn validate(node: &Node<'_>, limits: &Limits) -> Result<(), Error> {
                         what: Limit::Depth,
                         limit: max_depth,
                         found: depth,
-                        offset: node.offset,
+                        offset: node.offset(),
                     });
                 }
                 if entries > limits.max_members {
@@ -317,7 +393,7 @@ pub fn validate(node: &Node<'_>, limits: &Limits) -> Result<(), Error> {
                         what: Limit::Members,
                         limit: limits.max_members,
                         found: entries,
-                        offset: node.offset,
+                        offset: node.offset(),
                     });
                 }
             }
@@ -403,6 +479,96 @@ struct Parser<'a, 'l> {
     pos: usize,
     limits: &'l Limits,
     max_depth: usize,
+    /// Where containers get their room from.
+    plan: Plan,
+    /// Counting pass only: the names of the members of the open objects, innermost last, to
+    /// find duplicates without keeping the members.
+    names: Vec<(Cow<'a, str>, usize)>,
+    /// One pass only: the entries of the open arrays, innermost last, moved into a box of
+    /// exactly their number when their array closes.
+    items: Vec<Node<'a>>,
+    /// One pass only: the same for the members of the open objects.
+    members: Vec<Member<'a>>,
+}
+
+/// Where containers get their room from (see [`ONE_PASS_MAX`]).
+enum Plan {
+    /// One pass: entries wait on a stack shared by the open containers ([`Parser::items`],
+    /// [`Parser::members`]) and move into a box of exactly their number at the close: one
+    /// allocation per container, and the stacks are reused.
+    Guess,
+    /// The first of two passes: nothing is kept, every non-empty container's entries counted.
+    Count(Counts),
+    /// The second: exactly the room the first counted, so nothing is ever grown or cut.
+    Exact(Counts),
+}
+
+/// [`Plan`] without its table.
+#[derive(Clone, Copy)]
+enum Mode {
+    Guess,
+    Count,
+    Exact,
+}
+
+/// The entry counts of the non-empty containers of a document, in the order they open.
+///
+/// One byte each (every container has its own brackets), so the table costs at most half a byte
+/// per input byte; 255 means "in `large`", where counts of 255 and more are
+/// kept with the index of their container (such containers are at least 510 bytes long). The
+/// second pass takes them from the end (the first reverses them) and gives memory back as it
+/// goes, so table and tree together stay within the tree's bound.
+#[derive(Default)]
+struct Counts {
+    small: Vec<u8>,
+    large: Vec<(u32, u32)>,
+}
+
+impl Counts {
+    /// Record that the container whose count is at `slot` has `count` entries.
+    fn record(&mut self, slot: usize, count: usize) {
+        let Some(entry) = self.small.get_mut(slot) else { return };
+        match u8::try_from(count) {
+            Ok(n) if n < u8::MAX => *entry = n,
+            _ => {
+                *entry = u8::MAX;
+                self.large.push((offset_u32(slot), offset_u32(count)));
+            }
+        }
+    }
+
+    /// Ready for the second pass: first container last, and no spare room.
+    fn for_second_pass(mut self) -> Counts {
+        self.small.reverse();
+        self.small.shrink_to_fit();
+        // Containers close in another order than they open: sort by opening, first one last.
+        self.large.sort_unstable_by_key(|&(slot, _)| std::cmp::Reverse(slot));
+        self.large.shrink_to_fit();
+        self
+    }
+
+    /// The count of the next container to open in the second pass.
+    fn next(&mut self) -> usize {
+        let count = match self.small.pop() {
+            Some(u8::MAX) => self.large.pop().map_or(0, |(_, n)| offset_usize(n)),
+            Some(n) => usize::from(n),
+            None => 0,
+        };
+        give_back(&mut self.small);
+        give_back(&mut self.large);
+        count
+    }
+}
+
+/// Free the room of a table being used up when less than half of it is left: the second pass
+/// then holds at most twice what is left of the table, which shrinks as the tree grows. It
+/// matters: without it, arrays of one-element arrays (a byte of table per 4 input bytes) peaked
+/// at 16.3 bytes per input byte and deeply nested arrays at 16.5 (tests/alloc_count.rs); with
+/// it, every shape stays within 16 plus the reader's stack.
+fn give_back<T>(v: &mut Vec<T>) {
+    if v.capacity() > 64 && v.len() < v.capacity() / 2 {
+        v.shrink_to(v.len());
+    }
 }
 
 /// 2^53: integers of this magnitude or more may not be held exactly (I-JSON allows ±(2^53-1)).
@@ -412,11 +578,23 @@ const UNSAFE_INTEGER: f64 = 9_007_199_254_740_992.0;
 enum Open<'a> {
     Array {
         offset: usize,
+        /// Used by the second of two passes only.
         items: Vec<Node<'a>>,
+        count: usize,
+        /// Where the counting pass records `count`.
+        slot: usize,
+        /// One pass: where its entries start in [`Parser::items`].
+        start: usize,
     },
     Object {
         offset: usize,
+        /// Used by the second of two passes only.
         members: Vec<Member<'a>>,
+        count: usize,
+        slot: usize,
+        /// Where its entries start in [`Parser::members`] (one pass) or its names in
+        /// [`Parser::names`] (counting pass).
+        start: usize,
         /// The name of the member whose value is being read.
         name: Cow<'a, str>,
         name_offset: usize,
@@ -477,6 +655,10 @@ impl<'a, 'l> Parser<'a, 'l> {
     /// machine stack used is the same at any depth, so deep input cannot exhaust a small thread
     /// stack. The stack holds one frame per open container (at most [`Limits::HARD_MAX_DEPTH`]),
     /// and a document without containers never allocates it.
+    ///
+    /// Every pass runs every check in the same order, so the first error is the same whatever
+    /// the plan; the counting pass finds them all (duplicates included), and the pass after it
+    /// skips the duplicate check.
     fn value(&mut self) -> Result<Node<'a>, Error> {
         let mut open: Vec<Open<'a>> = Vec::new();
         'value: loop {
@@ -489,10 +671,11 @@ impl<'a, 'l> Parser<'a, 'l> {
                     if self.peek() == Some(b']') {
                         // Empty containers allocate nothing.
                         self.pos += 1;
-                        Node { value: Value::Array(Vec::new()), offset }
+                        node_at(Value::Array(Box::default()), offset)
                     } else {
-                        // Others start big enough for most NLF members.
-                        open.push(Open::Array { offset, items: Vec::with_capacity(8) });
+                        let (items, slot) = self.room();
+                        let start = self.items.len();
+                        open.push(Open::Array { offset, items, count: 0, slot, start });
                         continue 'value;
                     }
                 }
@@ -502,32 +685,43 @@ impl<'a, 'l> Parser<'a, 'l> {
                     self.skip_ws();
                     if self.peek() == Some(b'}') {
                         self.pos += 1;
-                        Node { value: Value::Object(Vec::new()), offset }
+                        node_at(Value::Object(Box::default()), offset)
                     } else {
                         let (name, name_offset) = self.member_name()?;
+                        let (members, slot) = self.room();
                         open.push(Open::Object {
                             offset,
-                            members: Vec::with_capacity(8),
+                            members,
+                            count: 0,
+                            slot,
+                            start: match self.plan {
+                                Plan::Count(_) => self.names.len(),
+                                Plan::Guess | Plan::Exact(_) => self.members.len(),
+                            },
                             name,
                             name_offset,
                         });
                         continue 'value;
                     }
                 }
-                Some(b'"') => Node { value: Value::String(self.string()?), offset },
+                Some(b'"') => {
+                    // The counting pass checks a string value without copying it.
+                    let keep = !matches!(self.plan, Plan::Count(_));
+                    node_at(Value::String(self.string(keep)?), offset)
+                }
                 Some(b't') => {
                     self.expect_literal("true")?;
-                    Node { value: Value::Bool(true), offset }
+                    node_at(Value::Bool(true), offset)
                 }
                 Some(b'f') => {
                     self.expect_literal("false")?;
-                    Node { value: Value::Bool(false), offset }
+                    node_at(Value::Bool(false), offset)
                 }
                 Some(b'n') => {
                     self.expect_literal("null")?;
-                    Node { value: Value::Null, offset }
+                    node_at(Value::Null, offset)
                 }
-                Some(b'-' | b'0'..=b'9') => Node { value: Value::Number(self.number()?), offset },
+                Some(b'-' | b'0'..=b'9') => node_at(Value::Number(self.number()?), offset),
                 Some(_) => {
                     return Err(self.syntax(
                         offset,
@@ -540,13 +734,18 @@ impl<'a, 'l> Parser<'a, 'l> {
             };
             // A value is complete: hand it to the innermost open container, and close every
             // container that ends right after it.
+            let mode = self.mode();
             loop {
-                let depth = open.len();
                 let Some(top) = open.last_mut() else { return Ok(node) };
                 match top {
-                    Open::Array { items, .. } => {
-                        items.push(node);
-                        self.too_many(items.len())?;
+                    Open::Array { items, count, .. } => {
+                        match mode {
+                            Mode::Guess => self.items.push(node),
+                            Mode::Count => {}
+                            Mode::Exact => items.push(node),
+                        }
+                        *count += 1;
+                        self.too_many(*count)?;
                         self.skip_ws();
                         match self.peek() {
                             Some(b',') => {
@@ -564,14 +763,20 @@ impl<'a, 'l> Parser<'a, 'l> {
                             }
                         }
                     }
-                    Open::Object { members, name, name_offset, .. } => {
+                    Open::Object { members, count, name, name_offset, .. } => {
                         let member_name = std::mem::take(name);
-                        members.push(Member {
-                            name: member_name,
-                            name_offset: *name_offset,
+                        let member = |name| Member {
+                            name,
+                            name_offset: offset_u32(*name_offset),
                             value: node,
-                        });
-                        self.too_many(members.len())?;
+                        };
+                        match mode {
+                            Mode::Guess => self.members.push(member(member_name)),
+                            Mode::Count => self.names.push((member_name, *name_offset)),
+                            Mode::Exact => members.push(member(member_name)),
+                        }
+                        *count += 1;
+                        self.too_many(*count)?;
                         self.skip_ws();
                         match self.peek() {
                             Some(b',') => {
@@ -593,22 +798,79 @@ impl<'a, 'l> Parser<'a, 'l> {
                         }
                     }
                 }
-                // The innermost container closed.
+                // The innermost container closed: its entries move into an exact box (one
+                // pass), or the exact room is boxed as it is; the counting pass's is empty.
                 node = match open.pop() {
-                    Some(Open::Array { offset, mut items }) => {
-                        shrink_if_single(&mut items, depth);
-                        Node { value: Value::Array(items), offset }
+                    Some(Open::Array { offset, items, count, slot, start }) => {
+                        let items = match &mut self.plan {
+                            Plan::Guess => {
+                                let start = start.min(self.items.len());
+                                self.items.drain(start..).collect::<Box<[_]>>()
+                            }
+                            Plan::Count(counts) => {
+                                counts.record(slot, count);
+                                Box::default()
+                            }
+                            Plan::Exact(_) => items.into_boxed_slice(),
+                        };
+                        node_at(Value::Array(items), offset)
                     }
-                    Some(Open::Object { offset, mut members, .. }) => {
-                        if let Err(e) = check_duplicates(&members) {
+                    Some(Open::Object { offset, members, count, slot, start, .. }) => {
+                        let (duplicates, members) = match &mut self.plan {
+                            Plan::Guess => {
+                                let start = start.min(self.members.len());
+                                let own = self.members.get(start..).unwrap_or_default();
+                                (check_duplicates(own), self.members.drain(start..).collect())
+                            }
+                            Plan::Count(counts) => {
+                                counts.record(slot, count);
+                                let names = self.names.get(start..).unwrap_or_default();
+                                let found = check_duplicates(names);
+                                self.names.truncate(start);
+                                (found, Box::default())
+                            }
+                            // The counting pass found none.
+                            Plan::Exact(_) => (Ok(()), members.into_boxed_slice()),
+                        };
+                        if let Err(e) = duplicates {
                             return Err(with_path(e, &open));
                         }
-                        shrink_if_single(&mut members, depth);
-                        Node { value: Value::Object(members), offset }
+                        node_at(Value::Object(members), offset)
                     }
                     None => return Err(self.syntax(self.pos, "unbalanced container")),
                 };
             }
+        }
+    }
+
+    fn mode(&self) -> Mode {
+        match self.plan {
+            Plan::Guess => Mode::Guess,
+            Plan::Count(_) => Mode::Count,
+            Plan::Exact(_) => Mode::Exact,
+        }
+    }
+
+    /// Room for the entries of a container being opened, and where the counting pass records
+    /// how many it has.
+    fn room<T>(&mut self) -> (Vec<T>, usize) {
+        match &mut self.plan {
+            Plan::Guess => {
+                // The shared stacks start with room for a typical NLF's open entries, so that a
+                // license grows them at most once.
+                if self.items.capacity() == 0 {
+                    self.items.reserve(16);
+                }
+                if self.members.capacity() == 0 {
+                    self.members.reserve(16);
+                }
+                (Vec::new(), 0)
+            }
+            Plan::Count(counts) => {
+                counts.small.push(0);
+                (Vec::new(), counts.small.len() - 1)
+            }
+            Plan::Exact(counts) => (Vec::with_capacity(counts.next()), 0),
         }
     }
 
@@ -620,7 +882,7 @@ impl<'a, 'l> Parser<'a, 'l> {
             None => return Err(self.syntax(self.pos, "unexpected end of input inside an object")),
             Some(_) => return Err(self.syntax(self.pos, "expected a member name in double quotes")),
         }
-        let name = self.string()?;
+        let name = self.string(true)?;
         self.skip_ws();
         if self.peek() != Some(b':') {
             return Err(self.syntax(self.pos, "expected ':' after the member name"));
@@ -654,7 +916,9 @@ impl<'a, 'l> Parser<'a, 'l> {
         Ok(())
     }
 
-    fn string(&mut self) -> Result<Cow<'a, str>, Error> {
+    /// A string, unescaped; with `keep` false, only checked (every error and limit the same),
+    /// and an escaped one comes back empty instead of copied.
+    fn string(&mut self, keep: bool) -> Result<Cow<'a, str>, Error> {
         let open = self.pos;
         self.pos += 1; // '"'
         let start = self.pos;
@@ -674,7 +938,13 @@ impl<'a, 'l> Parser<'a, 'l> {
                 None => return Err(self.syntax(open, "string is not closed")),
             }
         }
-        let mut out = String::from(self.src.get(start..self.pos).unwrap_or_default());
+        let plain = self.src.get(start..self.pos).unwrap_or_default();
+        // `len` is the unescaped length, what the limit counts, kept or not.
+        let mut len = plain.len();
+        let mut out = String::new();
+        if keep {
+            out.push_str(plain);
+        }
         loop {
             match self.peek() {
                 Some(b'"') => {
@@ -713,10 +983,15 @@ impl<'a, 'l> Parser<'a, 'l> {
                                 char::from_u32(hi)
                             };
                             match c {
-                                Some(c) => out.push(c),
+                                Some(c) => {
+                                    len += c.len_utf8();
+                                    if keep {
+                                        out.push(c);
+                                    }
+                                }
                                 None => return Err(self.syntax(esc_at, "invalid \\u escape")),
                             }
-                            self.check_len(out.len(), open)?;
+                            self.check_len(len, open)?;
                             continue;
                         }
                         Some(_) => {
@@ -727,7 +1002,10 @@ impl<'a, 'l> Parser<'a, 'l> {
                         }
                         None => return Err(self.syntax(open, "string is not closed")),
                     };
-                    out.push(c);
+                    len += c.len_utf8();
+                    if keep {
+                        out.push(c);
+                    }
                     self.pos += 1;
                 }
                 Some(0x00..=0x1f) => return Err(self.control_character()),
@@ -735,11 +1013,15 @@ impl<'a, 'l> Parser<'a, 'l> {
                     // Copy the run up to the next quote, backslash or control character.
                     let run_start = self.pos;
                     self.pos = next_special(self.bytes, run_start).unwrap_or(self.bytes.len());
-                    out.push_str(self.src.get(run_start..self.pos).unwrap_or_default());
+                    let run = self.src.get(run_start..self.pos).unwrap_or_default();
+                    len += run.len();
+                    if keep {
+                        out.push_str(run);
+                    }
                 }
                 None => return Err(self.syntax(open, "string is not closed")),
             }
-            self.check_len(out.len(), open)?;
+            self.check_len(len, open)?;
         }
     }
 
@@ -833,10 +1115,22 @@ impl<'a, 'l> Parser<'a, 'l> {
         }
         let text = self.src.get(start..self.pos).unwrap_or_default();
         self.check_len(text.len(), start)?;
+        let int = self.bytes.get(int_start..int_end).unwrap_or_default();
+        if fraction.is_empty() && exponent.is_empty() && int.len() <= 15 {
+            // The common case, and what hostile bodies are full of: an integer of at most 15
+            // digits is below 2^53, so binary64 holds it exactly (each step below is exact) and
+            // every I-JSON check passes; no general conversion needed.
+            let v = int.iter().fold(0.0, |acc, &d| acc * 10.0 + f64::from(d - b'0'));
+            return Ok(if int_start > start { -v } else { v });
+        }
         let v: f64 =
             text.parse().map_err(|_| self.syntax(start, "number is not a binary64 value"))?;
         if !v.is_finite() {
             return Err(self.syntax(start, "number is too large for binary64 (I-JSON)"));
+        }
+        if let Plan::Exact(_) = self.plan {
+            // The counting pass checked this very text.
+            return Ok(v);
         }
         let decimal = Decimal::read(
             self.bytes.get(int_start..int_end).unwrap_or_default(),
@@ -949,27 +1243,42 @@ fn canonical_text(v: f64) -> String {
     String::from_utf8_lossy(&buf).into_owned()
 }
 
-/// Give back the room a nested container reserved for 8 entries when it holds only one.
-///
-/// Containers start with room for 8 entries, so that an NLF's objects (2 to 13 members) grow at
-/// most once. Without this, nested one-element arrays (`[[[[1]]]]`) would hold 8 slots of 40
-/// bytes per 2 input bytes: 160 bytes of memory per input byte; with it, the worst shape is
-/// nested two-element arrays, at 80 (tests/alloc_count.rs). Shrinking is a reallocation, and
-/// shrinking more (a quarter used or less) cut the worst case to 20 but cost the NLFv2 parse
-/// benchmark 7%, so only containers of one entry below the top level pay it: an NLF has none.
-fn shrink_if_single<T>(v: &mut Vec<T>, depth: usize) {
-    if depth > 1 && v.len() == 1 {
-        v.shrink_to_fit();
+/// A node at byte `offset` (within [`Limits::HARD_MAX_SIZE`], checked before reading).
+fn node_at(value: Value<'_>, offset: usize) -> Node<'_> {
+    Node { value, offset: offset_u32(offset) }
+}
+
+/// What the duplicate check needs of a member: its name and where it starts.
+trait Named {
+    fn name(&self) -> &str;
+    fn at(&self) -> usize;
+}
+
+impl Named for Member<'_> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn at(&self) -> usize {
+        self.name_offset()
+    }
+}
+
+impl Named for (Cow<'_, str>, usize) {
+    fn name(&self) -> &str {
+        &self.0
+    }
+    fn at(&self) -> usize {
+        self.1
     }
 }
 
 /// The path is left empty: [`with_path`] fills it in, and [`parse`] names the top-level object.
-fn check_duplicates(members: &[Member<'_>]) -> Result<(), Error> {
+fn check_duplicates<T: Named>(members: &[T]) -> Result<(), Error> {
     let dup = if members.len() <= 16 {
         let mut found = None;
         'outer: for (i, m) in members.iter().enumerate() {
             for earlier in members.iter().take(i) {
-                if earlier.name == m.name {
+                if earlier.name() == m.name() {
                     found = Some(m);
                     break 'outer;
                 }
@@ -977,23 +1286,23 @@ fn check_duplicates(members: &[Member<'_>]) -> Result<(), Error> {
         }
         found
     } else {
-        let mut order: Vec<&Member<'_>> = members.iter().collect();
-        order.sort_by(|a, b| a.name.cmp(&b.name).then(a.name_offset.cmp(&b.name_offset)));
+        let mut order: Vec<&T> = members.iter().collect();
+        order.sort_by(|a, b| a.name().cmp(b.name()).then(a.at().cmp(&b.at())));
         // Report the earliest second occurrence in the document.
         order
             .windows(2)
             .filter_map(|w| match w {
-                [a, b] if a.name == b.name => Some(*b),
+                [a, b] if a.name() == b.name() => Some(*b),
                 _ => None,
             })
-            .min_by_key(|m| m.name_offset)
+            .min_by_key(|m| m.at())
     };
     match dup {
         None => Ok(()),
         Some(m) => Err(Error::DuplicateMember {
-            name: crate::error::clip(&m.name),
+            name: crate::error::clip(m.name()),
             path: String::new(),
-            offset: m.name_offset,
+            offset: m.at(),
         }),
     }
 }
@@ -1004,6 +1313,15 @@ mod tests {
 
     fn p(s: &str) -> Result<Node<'_>, Error> {
         parse(s, &Limits::default())
+    }
+
+    /// The sizes the memory bound of [`Limits`] rests on (64-bit targets).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn nodes_are_32_bytes_and_members_64() {
+        assert_eq!(std::mem::size_of::<Value<'_>>(), 24);
+        assert_eq!(std::mem::size_of::<Node<'_>>(), 32);
+        assert_eq!(std::mem::size_of::<Member<'_>>(), 64);
     }
 
     #[test]
@@ -1051,11 +1369,11 @@ mod tests {
     #[test]
     fn offsets_point_at_values() {
         let n = p(" {\"a\": [1, \"x\"]}").unwrap();
-        assert_eq!(n.offset, 1);
+        assert_eq!(n.offset(), 1);
         let a = n.value.get("a").unwrap();
-        assert_eq!(a.offset, 7);
+        assert_eq!(a.offset(), 7);
         let Value::Array(items) = &a.value else { panic!() };
-        assert_eq!(items[1].offset, 11);
+        assert_eq!(items[1].offset(), 11);
     }
 
     #[test]
@@ -1117,6 +1435,171 @@ mod tests {
             parse(r#""ab\n\ncd""#, &limits),
             Err(Error::LimitExceeded { what: Limit::StringLength, .. })
         ));
+    }
+
+    /// The one-pass reading of `text`, after checking that the two-pass one gives the same
+    /// tree or the same error.
+    fn both(text: &str, limits: &Limits) -> Result<Node<'static>, Error> {
+        let one = read(text, limits, Plan::Guess).map(|(node, _)| node.into_owned());
+        let two = two_passes(text, limits).map(Node::into_owned);
+        assert_eq!(one, two, "one pass and two passes differ on {text:?}");
+        one
+    }
+
+    /// Whether our tree holds the same data as serde_json's reading, in document order (numbers
+    /// compared as binary64).
+    fn same_as_serde(ours: &Value<'_>, theirs: &serde_json::Value) -> bool {
+        use serde_json::Value as J;
+        match (ours, theirs) {
+            (Value::Null, J::Null) => true,
+            (Value::Bool(a), J::Bool(b)) => a == b,
+            (Value::Number(a), J::Number(b)) => b.as_f64() == Some(*a),
+            (Value::String(a), J::String(b)) => a == b,
+            (Value::Array(a), J::Array(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_as_serde(&x.value, y))
+            }
+            (Value::Object(a), J::Object(b)) => {
+                a.len() == b.len()
+                    && a.iter()
+                        .all(|m| b.get(&*m.name).is_some_and(|v| same_as_serde(&m.value.value, v)))
+            }
+            _ => false,
+        }
+    }
+
+    /// Limits small enough that the generated texts meet them too.
+    fn tight() -> Limits {
+        Limits { max_depth: 6, max_members: 5, max_string_len: 8, ..Limits::default() }
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        use serde_json::Value as J;
+        let leaf = prop_oneof![
+            Just(J::Null),
+            any::<bool>().prop_map(J::Bool),
+            any::<i32>().prop_map(J::from),
+            (-1e6f64..1e6).prop_map(J::from),
+            "[a-z\\\"\u{0}-\u{1f}é😂]{0,6}".prop_map(J::String),
+        ];
+        leaf.prop_recursive(5, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(J::Array),
+                proptest::collection::btree_map("[a-c]{0,2}", inner, 0..6)
+                    .prop_map(|m| J::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    #[test]
+    fn two_passes_keep_offsets_errors_and_duplicate_paths() {
+        for text in [
+            r#"{"x":{"a":1,"\u0061":2}}"#,
+            r#"[{"k":1,"k":2}]"#,
+            r#"{"a":[{"b":{"c":1,"c":2}}]}"#,
+            " {\"a\": [1, \"x\"]}",
+            "{\n  \"a\": tru }",
+            "[[[[1]]]]",
+            "[1,2,3,4,5,6]",
+            "[1,2,] ",
+            "[[1],[2,[3,4]],{\"a\":[]}] x",
+            // Escaped strings are only checked by the counting pass: the same limit and errors.
+            r#"["abcdef\n\n"]"#,
+            r#"["abcdef\n"]"#,
+            r#"["\ud83d\ude02\u00e9x"]"#,
+            r#"["\ud83d"]"#,
+            r#"["a\q"]"#,
+            r#"{"\u0061":["\n"],"a":0}"#,
+        ] {
+            let _ = both(text, &tight());
+        }
+        assert!(matches!(
+            both(r#"["abcdefg\n\n"]"#, &tight()),
+            Err(Error::LimitExceeded { what: Limit::StringLength, found: 9, .. })
+        ));
+        // Counts of 255 and more go to the side table: nested in both orders.
+        let mut big = String::from("[");
+        for i in 0..300 {
+            big.push_str(if i % 100 == 0 { "[0,[" } else { "0," });
+            if i % 100 == 0 {
+                big.push_str(&"1,".repeat(260 + i));
+                big.push_str("2]],");
+            }
+        }
+        big.push_str("{}]");
+        let wide = Limits { max_members: 1000, ..Limits::default() };
+        let node = both(&big, &wide).unwrap();
+        let Value::Array(items) = &node.value else { panic!("an array") };
+        assert_eq!(items.len(), 301);
+        let Value::Array(inner) = &items[200].value else { panic!("{:?}", items[200]) };
+        let Value::Array(deepest) = &inner[1].value else { panic!("{:?}", inner[1]) };
+        assert_eq!(deepest.len(), 461);
+    }
+
+    proptest::proptest! {
+        /// Texts of the characters JSON is made of: the one-pass and two-pass readings agree
+        /// (tree, or error with its offset and message), and where serde_json also reads the
+        /// text, the tree holds what it reads.
+        #[test]
+        fn both_readings_agree_on_json_ish_text(text in "[\\[\\]{}\",:0-9a\\\\ ]{0,40}") {
+            let ours = both(&text, &tight());
+            if let (Ok(node), Ok(theirs)) = (&ours, serde_json::from_str::<serde_json::Value>(&text)) {
+                proptest::prop_assert!(same_as_serde(&node.value, &theirs), "{text:?}: {node:?} vs {theirs}");
+            }
+        }
+
+        /// serde_json's values, serialized compactly and pretty: both readings give back the
+        /// same data (objects have unique names there; numbers are within I-JSON).
+        #[test]
+        fn both_readings_read_what_serde_json_writes(value in json_value()) {
+            for text in [value.to_string(), serde_json::to_string_pretty(&value).unwrap_or_default()] {
+                let node = both(&text, &Limits::default());
+                proptest::prop_assert!(
+                    matches!(&node, Ok(n) if same_as_serde(&n.value, &value)),
+                    "{text}: {node:?}"
+                );
+            }
+        }
+    }
+
+    /// Every prefix of a valid NLF is refused with an error, read either way, and never panics.
+    #[test]
+    fn every_prefix_of_an_nlf_is_an_error() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/demo/licenses");
+        for name in ["core-bundle.nlf", "cloud-eval.nlf"] {
+            let text = std::fs::read_to_string(dir.join(name)).unwrap();
+            let text = text.trim_end();
+            assert!(both(text, &Limits::default()).is_ok(), "{name}");
+            for (end, _) in text.char_indices().skip(1) {
+                let prefix = &text[..end];
+                assert!(both(prefix, &Limits::default()).is_err(), "{name}: {prefix:?}");
+                assert!(
+                    crate::Nlf::parse(prefix, &Limits::default()).is_err(),
+                    "{name}: {prefix:?}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Integers of up to 15 digits take a shortcut; it reads what the general conversion
+        /// reads, sign of zero included.
+        #[test]
+        fn short_integers_read_as_the_general_conversion_does(n in -999_999_999_999_999i64..=999_999_999_999_999, pad in 0usize..3) {
+            let text = n.to_string();
+            let general: f64 = text.parse().unwrap_or(f64::NAN);
+            let read = p(&text).map(|node| node.value);
+            proptest::prop_assert_eq!(read, Ok(Value::Number(general)));
+            // With a fraction or an exponent, the general path: the same value.
+            let long = format!("{text}.{}", "0".repeat(pad + 1));
+            proptest::prop_assert_eq!(p(&long).map(|node| node.value), Ok(Value::Number(general)));
+        }
+    }
+
+    #[test]
+    fn negative_zero_keeps_its_sign() {
+        let Ok(Node { value: Value::Number(v), .. }) = p("-0") else { panic!() };
+        assert!(v == 0.0 && v.is_sign_negative());
     }
 
     proptest::proptest! {

@@ -5,18 +5,27 @@
 ///
 /// Past any limit, reading stops with [`crate::Error::LimitExceeded`] naming the limit.
 ///
-/// Memory: reading keeps a tree of the document, which takes at most 80 bytes per input byte
-/// whatever its shape, so `max_size` bounds it: at most 80 MiB for the default 1 MiB. The worst
-/// shape is nested two-element arrays (`[[[1,1],1],1]`); tests/alloc_count.rs measures the
-/// hostile shapes. Lower `max_size` where many inputs are read at once.
+/// Memory: reading keeps a tree of the document. A node is 32 bytes and every value but the top
+/// one needs at least 2 input bytes, and containers are boxed to exactly their entries, so the
+/// tree takes at most 16 bytes per input byte whatever its shape: at most 16 MiB for the default
+/// 1 MiB `max_size`. Inputs above [`crate::json::ONE_PASS_MAX`] (64 KiB) are read in two passes,
+/// the first counting the entries of every container, so that the second never holds more than
+/// that (plus under 16 KiB for the reader's stack). Smaller inputs, every real license among
+/// them, are read in one pass, where the entries of the open containers wait on a stack (which
+/// grows by doubling) and are copied into their exact box at the close: at most 48 bytes per
+/// input byte plus 16 KiB while reading, so at most 3.1 MiB. Either way the tree kept after
+/// reading takes at most 16 bytes per input byte. The worst shapes are flat arrays of digits and
+/// arrays of one-element arrays (`[[0],[0]]`); tests/alloc_count.rs measures the hostile shapes. Lower `max_size` where many inputs are read at once.
 ///
 /// ```
 /// let strict = nlf::Limits { max_size: 64 * 1024, ..nlf::Limits::default() };
 /// assert!(strict.max_depth <= nlf::Limits::default().max_depth);
+/// assert!(strict.max_size <= nlf::Limits::HARD_MAX_SIZE);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// Bytes in one input handed to [`crate::read`]. Default 1 MiB (an NLF is about 1 KB).
+    /// Values above [`Limits::HARD_MAX_SIZE`] are treated as that.
     pub max_size: usize,
     /// Nesting depth of JSON arrays and objects. Default 32 (an NLF needs 5); values above
     /// [`Limits::HARD_MAX_DEPTH`] are treated as that.
@@ -46,18 +55,35 @@ impl Limits {
     /// input (tests/hostile.rs runs them at this depth on a 64 KiB thread).
     pub const HARD_MAX_DEPTH: usize = 128;
 
+    /// The input size that no setting can exceed: 4 GiB - 1 bytes (less where `usize` is
+    /// smaller). The parse tree keeps byte offsets as `u32` so that a node stays 32 bytes, and
+    /// every offset of an input this size fits.
+    pub const HARD_MAX_SIZE: usize = if usize::BITS > u32::BITS {
+        // Lossless: usize is wider than u32 here.
+        u32::MAX as usize
+    } else {
+        usize::MAX
+    };
+
     pub(crate) fn depth(&self) -> usize {
         self.max_depth.min(Self::HARD_MAX_DEPTH)
     }
 
-    /// Refuse an input longer than [`Limits::max_size`] before reading any of it.
+    /// The size limit in force: [`Limits::max_size`], at most [`Limits::HARD_MAX_SIZE`].
+    pub(crate) fn size(&self) -> usize {
+        self.max_size.min(Self::HARD_MAX_SIZE)
+    }
+
+    /// Refuse an input longer than [`Limits::max_size`] (or [`Limits::HARD_MAX_SIZE`]) before
+    /// reading any of it.
     pub(crate) fn check_size(&self, len: usize) -> Result<(), crate::Error> {
-        if len > self.max_size {
+        let limit = self.size();
+        if len > limit {
             return Err(crate::Error::LimitExceeded {
                 what: crate::Limit::Size,
-                limit: self.max_size,
+                limit,
                 found: len,
-                offset: self.max_size,
+                offset: limit,
             });
         }
         Ok(())
@@ -76,5 +102,29 @@ impl Default for Limits {
             max_catalog_entries: 10_000,
             max_bundle_depth: 16,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hard_size_limit_holds_whatever_max_size_says() {
+        let unbounded = Limits { max_size: usize::MAX, ..Limits::default() };
+        assert!(unbounded.check_size(Limits::HARD_MAX_SIZE).is_ok());
+        if let Some(over) = Limits::HARD_MAX_SIZE.checked_add(1) {
+            assert_eq!(
+                unbounded.check_size(over),
+                Err(crate::Error::LimitExceeded {
+                    what: crate::Limit::Size,
+                    limit: Limits::HARD_MAX_SIZE,
+                    found: over,
+                    offset: Limits::HARD_MAX_SIZE,
+                })
+            );
+        }
+        // Every offset of an input within the hard limit fits the tree's u32 offsets.
+        assert!(u32::try_from(Limits::HARD_MAX_SIZE).is_ok());
     }
 }

@@ -120,7 +120,7 @@ impl<'a> Nlf<'a> {
                 _ => {
                     return Err(Error::UnexpectedMember {
                         name: clip(&m.name),
-                        offset: m.name_offset,
+                        offset: m.name_offset(),
                         why: "an NLF has only statusResp and Signature at the top level; nothing outside statusResp is signed",
                     })
                 }
@@ -251,7 +251,7 @@ impl<'a> Nlf<'a> {
                 other => {
                     return Err(Error::WrongType {
                         field: "statusResp.licenses.enforcementAttributes".into(),
-                        offset: n.offset,
+                        offset: n.offset(),
                         found: other.type_name(),
                         expected: "an array of objects",
                     })
@@ -420,7 +420,7 @@ fn object<'n, 'a>(
         Value::Object(members) => Ok(members),
         other => Err(Error::WrongType {
             field: field.to_string(),
-            offset: node.offset,
+            offset: node.offset(),
             found: other.type_name(),
             expected,
         }),
@@ -524,7 +524,7 @@ fn string<'a>(
         Value::String(s) => Ok(s.clone()),
         other => Err(Error::WrongType {
             field: field.to_string(),
-            offset: node.offset,
+            offset: node.offset(),
             found: other.type_name(),
             expected: "a string (every NLF scalar is a JSON string)",
         }),
@@ -539,7 +539,7 @@ fn invalid(
 ) -> Error {
     Error::InvalidValue {
         field: field.to_string(),
-        offset: node.offset,
+        offset: node.offset(),
         value: clip(value),
         expected,
     }
@@ -596,7 +596,7 @@ fn packages<'a>(
                     what: Limit::Packages,
                     limit: limits.max_packages,
                     found: items.len(),
-                    offset: node.offset,
+                    offset: node.offset(),
                 });
             }
             if items.is_empty() {
@@ -611,7 +611,7 @@ fn packages<'a>(
         (other, NlfVersion::V1) => {
             return Err(Error::WrongType {
                 field: FIELD.into(),
-                offset: node.offset,
+                offset: node.offset(),
                 found: other.type_name(),
                 expected: "a string (NLFv1 names one package; use version \"2\" for a list)",
             })
@@ -619,7 +619,7 @@ fn packages<'a>(
         (other, NlfVersion::V2) => {
             return Err(Error::WrongType {
                 field: FIELD.into(),
-                offset: node.offset,
+                offset: node.offset(),
                 found: other.type_name(),
                 expected: "an array of package names (NLFv2)",
             })

@@ -470,7 +470,9 @@ fn from_node_refuses_a_node_with_two_status_resp_members() {
             }
         }
     }
-    members.push(second);
+    let mut grown = std::mem::take(members).into_vec();
+    grown.push(second);
+    *members = grown.into();
     let e = nlf::Nlf::from_node(root, &limits).unwrap_err();
     assert!(
         matches!(&e, Error::DuplicateMember { name, path, .. } if name == "statusResp" && path == "the top-level object"),
@@ -483,20 +485,22 @@ fn from_node_refuses_a_node_with_two_status_resp_members() {
         name_offset: 0,
         value: Node { value, offset: 0 },
     };
-    let licenses = Value::Object(vec![
-        member("package", Value::String("NFS".into())),
-        member("licenseScope", Value::String("node".into())),
-        member("package", Value::String("CIFS".into())),
-    ]);
-    let status = Value::Object(vec![
-        member("version", Value::String("1".into())),
-        member("licenses", licenses),
-    ]);
+    let licenses = Value::Object(
+        vec![
+            member("package", Value::String("NFS".into())),
+            member("licenseScope", Value::String("node".into())),
+            member("package", Value::String("CIFS".into())),
+        ]
+        .into(),
+    );
+    let status = Value::Object(
+        vec![member("version", Value::String("1".into())), member("licenses", licenses)].into(),
+    );
     let root = Node {
-        value: Value::Object(vec![
-            member("statusResp", status),
-            member("Signature", Value::String("x".into())),
-        ]),
+        value: Value::Object(
+            vec![member("statusResp", status), member("Signature", Value::String("x".into()))]
+                .into(),
+        ),
         offset: 0,
     };
     let e = nlf::Nlf::from_node(root, &limits).unwrap_err();

@@ -26,7 +26,7 @@ pub(crate) fn index(parent: &str, i: usize) -> String {
 fn wrong(node: &Node<'_>, path: &str, expected: &'static str) -> Error {
     Error::WrongType {
         field: if path.is_empty() { "the document".into() } else { path.to_owned() },
-        offset: node.offset,
+        offset: node.offset(),
         found: node.value.type_name(),
         expected,
     }
@@ -35,7 +35,7 @@ fn wrong(node: &Node<'_>, path: &str, expected: &'static str) -> Error {
 pub(crate) fn invalid(node: &Node<'_>, path: &str, value: &str, expected: &'static str) -> Error {
     Error::InvalidValue {
         field: path.to_owned(),
-        offset: node.offset,
+        offset: node.offset(),
         value: clip(value),
         expected,
     }

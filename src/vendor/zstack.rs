@@ -207,7 +207,7 @@ fn reply_error(node: &Node<'_>) -> Result<Error, Error> {
                 what: Limit::Depth,
                 limit: MAX_CAUSES,
                 found: depth,
-                offset: cause.offset,
+                offset: cause.offset(),
             });
         }
         path = join(&path, "cause");

@@ -123,7 +123,7 @@ enum Problem {
 
 /// Input bytes whose licenses are verified together, at most: about one input at the largest
 /// `Limits::max_size` allows, so that the parse trees held for one batch cost no more than
-/// `nlf verify` of one such input (a tree takes up to 80 bytes per input byte).
+/// `nlf verify` of one such input (a tree takes up to 16 bytes per input byte, `nlf::Limits`).
 const BATCH_BYTES: usize = 1 << 20;
 
 /// Read every file, verify its licenses (in batches of files up to [`BATCH_BYTES`], one batch
