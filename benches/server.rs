@@ -106,6 +106,15 @@ struct Setup {
     features: Vec<nlf::FeatureLicense>,
 }
 
+/// A listener on 127.0.0.1 belonging to the servers' runtime, and its base URL.
+fn listen_on(server_rt: &tokio::runtime::Runtime) -> (tokio::net::TcpListener, String) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    listener.set_nonblocking(true).unwrap();
+    let _in = server_rt.enter();
+    (tokio::net::TcpListener::from_std(listener).unwrap(), base)
+}
+
 fn setup() -> Setup {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let server_rt = tokio::runtime::Builder::new_multi_thread()
@@ -127,13 +136,7 @@ fn setup() -> Setup {
     let state = ServerState::open(&db, keyring(), Catalog::builtin(), cluster(), options).unwrap();
     let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
     let (base, bare) = rt.block_on(async {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        listener.set_nonblocking(true).unwrap();
-        let listener = {
-            let _in = server_rt.enter();
-            tokio::net::TcpListener::from_std(listener).unwrap()
-        };
+        let (listener, base) = listen_on(&server_rt);
         server_rt.spawn(serve(
             listener,
             router(state),
@@ -162,13 +165,8 @@ fn setup() -> Setup {
                 async move { ([(axum::http::header::CONTENT_TYPE, "application/hal+json")], t) }
             }),
         );
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let bare = format!("http://{}/fixed", listener.local_addr().unwrap());
-        listener.set_nonblocking(true).unwrap();
-        let listener = {
-            let _in = server_rt.enter();
-            tokio::net::TcpListener::from_std(listener).unwrap()
-        };
+        let (listener, bare) = listen_on(&server_rt);
+        let bare = format!("{bare}/fixed");
         server_rt.spawn(serve(
             listener,
             app,

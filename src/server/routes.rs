@@ -441,11 +441,24 @@ fn matching(judged: &Judged, q: &Query) -> Vec<usize> {
     positions
 }
 
-/// What identifies a GET's answer within one judgement: its path and query as sent.
-fn answer_key(uri: &Uri) -> String {
-    match uri.query() {
+/// A GET's answer as already written for this judgement, or the judgement and the key to keep
+/// the answer under once written.
+enum Kept {
+    Answer(Response),
+    Missing(Arc<Judged>, String),
+}
+
+/// Look a GET up among the answers kept with the current judgement, by its path and query as
+/// sent.
+fn kept_answer(state: &ServerState, snap: &Snapshot, uri: &Uri) -> Kept {
+    let judged = state.judged(snap);
+    let key = match uri.query() {
         Some(q) => format!("{}?{q}", uri.path()),
         None => uri.path().to_owned(),
+    };
+    match judged.answer(&key) {
+        Some(body) => Kept::Answer(answer_bytes(StatusCode::OK, body)),
+        None => Kept::Missing(judged, key),
     }
 }
 
@@ -455,11 +468,10 @@ async fn collection(
     Extension(snap): Extension<Arc<Snapshot>>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let judged = state.judged(&snap);
-    let key = answer_key(&uri);
-    if let Some(body) = judged.answer(&key) {
-        return Ok(answer_bytes(StatusCode::OK, body));
-    }
+    let (judged, key) = match kept_answer(&state, &snap, &uri) {
+        Kept::Answer(r) => return Ok(r),
+        Kept::Missing(judged, key) => (judged, key),
+    };
     let q = parse_query(&uri, true)?;
     let self_href = match uri.query() {
         Some(qs) if !qs.is_empty() => format!("{COLLECTION}?{qs}"),
@@ -512,11 +524,10 @@ async fn package(
     Path(name): Path<String>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let judged = state.judged(&snap);
-    let key = answer_key(&uri);
-    if let Some(body) = judged.answer(&key) {
-        return Ok(answer_bytes(StatusCode::OK, body));
-    }
+    let (judged, key) = match kept_answer(&state, &snap, &uri) {
+        Kept::Answer(r) => return Ok(r),
+        Kept::Missing(judged, key) => (judged, key),
+    };
     let q = parse_query(&uri, false)?;
     let positions = matching(&judged, &q);
     let fields = q.fields.clone().unwrap_or(Fields::All);
