@@ -16,6 +16,7 @@
 #![cfg(all(feature = "server", feature = "issuer"))]
 
 mod common;
+use common::Rng;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -127,22 +128,6 @@ fn fixture(i: usize) -> Fixture {
             package: package.to_ascii_lowercase(),
             delete: format!("{COLLECTION}/{package}?serial_number={serial}"),
         }
-    }
-}
-
-/// A seeded generator (SplitMix64): the same mix of requests on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
     }
 }
 

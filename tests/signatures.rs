@@ -12,8 +12,11 @@
 //! Needs the `issuer` feature (`cargo test --all-features`); without it the file is empty.
 #![cfg(feature = "issuer")]
 
+mod common;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use common::Rng;
 use nlf::error::codes::SIGNATURE_INVALID;
 use nlf::issue::Issuer;
 use nlf::{Error, Keyring, License, Limits};
@@ -47,25 +50,6 @@ impl J {
             J::O(members) => members.iter_mut().find(|(k, _)| k == name).map(|(_, v)| v),
             _ => None,
         }
-    }
-}
-
-/// splitmix64: a deterministic stream from one proptest-chosen seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
     }
 }
 
