@@ -502,3 +502,73 @@ fn rusqlite_free_edit(path: &Path, sql: &str) -> Result<(), String> {
     let conn = rusqlite::Connection::open(path).map_err(|e| e.to_string())?;
     conn.execute_batch(sql).map_err(|e| e.to_string())
 }
+
+/// A store remembers the set it loaded or changed last, and starts its next change from it
+/// while nothing else has written: the remembered set (licenses and unusable rows) must be
+/// what a connection of its own reads, after each of its changes and after other
+/// connections' ones.
+#[test]
+fn the_remembered_set_is_what_the_database_holds() {
+    let (_dir, path) = temp_db("nlf-remembered");
+    let mut store = open(&path);
+    let (c, p) = (cluster(), Policy::default());
+    let same = |store: &Store, step: &str| {
+        let (mine, fresh) = (store.load().unwrap(), open(&path).load().unwrap());
+        assert_eq!(mine.set.summary(), fresh.set.summary(), "{step}");
+        assert_eq!(mine.unusable, fresh.unusable, "{step}");
+    };
+    // Inside a batch another connection sees nothing yet: the store's set is the committed
+    // one plus the batch's own changes.
+    let watcher = open(&path);
+    let same_inside = |store: &Store, n: usize| {
+        assert_eq!(store.load().unwrap().set.len(), n, "inside a batch");
+        assert_eq!(watcher.load().unwrap().set.len(), n - 1, "another connection, meanwhile");
+    };
+    let fp = nlf(json!({"version": "1", "serialNumber": "41", "product": "FabricPool",
+        "licenses": {"package": "FabricPool", "licenseScope": "cluster", "HostID": "900", "capacity": "1"}}));
+    store.install(fp.as_bytes(), "me", &c, ts(NOW), &p).unwrap();
+    store.install(nth_key(1).as_bytes(), "me", &c, ts(NOW), &p).unwrap();
+    same(&store, "two installs");
+    // The key's row is edited behind the store's back: unusable, here as in a fresh read.
+    let raw = rusqlite_free_edit(
+        &path,
+        "UPDATE license SET text = lower(text) || 'X' WHERE text NOT LIKE '%statusResp%'",
+    );
+    assert_eq!(raw, Ok(()));
+    assert_eq!(store.load().unwrap().unusable.len(), 1);
+    same(&store, "after an edit");
+    // Installing the key again replaces the unusable row of its identity.
+    store.install(nth_key(1).as_bytes(), "me", &c, ts(NOW), &p).unwrap();
+    assert_eq!(store.load().unwrap().unusable.len(), 0);
+    same(&store, "the key again");
+    // Another connection installs and deletes; this store's next change starts from that.
+    let mut other = open(&path);
+    other.install(nth_key(2).as_bytes(), "other", &c, ts(NOW), &p).unwrap();
+    store.install(nth_key(3).as_bytes(), "me", &c, ts(NOW), &p).unwrap();
+    assert_eq!(store.installed().unwrap().len(), 4);
+    same(&store, "after another connection's install");
+    let key2 = other.installed().unwrap().iter().find(|l| l.text() == nth_key(2)).cloned().unwrap();
+    let target = DeleteTarget::Package {
+        package: key2.features()[0].package().to_owned(),
+        serial: key2.id().serial_number().as_str().to_owned(),
+    };
+    other.delete(&target, "other", &c, ts(NOW), &p).unwrap();
+    same(&store, "after another connection's delete");
+    let simulated =
+        store.clean_up(CleanUp { expired: true, unused: true }, true, "me", &c, ts(NOW), &p);
+    assert!(simulated.is_ok());
+    same(&store, "after a simulated clean-up");
+    store.clean_up(CleanUp { expired: true, unused: true }, false, "me", &c, ts(NOW), &p).unwrap();
+    same(&store, "after a clean-up");
+    // Changes inside a batch: remembered as they are made, and as committed.
+    let before = store.installed().unwrap().summary();
+    store
+        .batch(|s| {
+            s.install(nth_key(5).as_bytes(), "me", &c, ts(NOW), &p).unwrap();
+            same_inside(s, before.len() + 1);
+            s.install(nth_key(6).as_bytes(), "me", &c, ts(NOW), &p).unwrap();
+        })
+        .unwrap();
+    assert_ne!(store.installed().unwrap().summary(), before);
+    same(&store, "after a batch");
+}

@@ -23,6 +23,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -184,8 +185,67 @@ pub struct Store {
     /// otherwise cost one signature check per stored license); an edited row misses and is
     /// verified (and refused) as on first load.
     verified: RefCell<Verified>,
+    /// The set as this connection last loaded or changed it (see [`Cached`]).
+    cache: RefCell<Option<Cached>>,
     /// Whether [`Store::batch`] has a transaction open: changes are then savepoints in it.
     batch_open: bool,
+}
+
+/// What this connection last loaded, or made by a change of its own: still what the store
+/// holds while no other connection has committed (`PRAGMA data_version`, which this
+/// connection's own commits leave alone) and this one has written nothing since
+/// (`sqlite3_total_changes`, which counts every row it inserted, updated or deleted, rolled
+/// back or not). A change then starts from it instead of reading every row again, and a
+/// change that does not say what it left (or fails, or whose batch fails to commit) leaves
+/// it stale, so the next load reads the rows.
+struct Cached {
+    version: i64,
+    changes: u64,
+    loaded: Arc<Loaded>,
+}
+
+/// What loading needs besides the connection (borrowed apart from it, since a change holds
+/// the connection as its transaction).
+struct Reading<'s> {
+    keyring: &'s Keyring,
+    catalog: &'s Catalog,
+    limits: &'s Limits,
+    verified: &'s RefCell<Verified>,
+    cache: &'s RefCell<Option<Cached>>,
+}
+
+impl Reading<'_> {
+    /// The set as `conn` (the store's connection, or a change's transaction of it) sees it,
+    /// and the data version it is as of: the [`Cached`] one while it is current, else read and
+    /// remembered.
+    fn loaded(&self, conn: &Connection) -> Result<(i64, Arc<Loaded>), StoreError> {
+        let version = data_version(conn)?;
+        let changes = conn.total_changes();
+        if let Some(c) = self.cache.borrow().as_ref() {
+            if c.version == version && c.changes == changes {
+                return Ok((version, Arc::clone(&c.loaded)));
+            }
+        }
+        let loaded = Arc::new(load(conn, self.keyring, self.catalog, self.limits, self.verified)?);
+        *self.cache.borrow_mut() = Some(Cached { version, changes, loaded: Arc::clone(&loaded) });
+        Ok((version, loaded))
+    }
+
+    /// After a change committed (or was released in its batch) on `conn`: `loaded` is what
+    /// the store holds now, as of data version `version`, read inside the change.
+    fn remember(&self, conn: &Connection, version: i64, loaded: Arc<Loaded>) {
+        let changes = conn.total_changes();
+        *self.cache.borrow_mut() = Some(Cached { version, changes, loaded });
+    }
+}
+
+/// The rows still in the set after retiring the identities of `licenses`.
+fn unusable_after(
+    unusable: &[Unusable],
+    licenses: impl IntoIterator<Item = LicenseId>,
+) -> Result<Vec<Unusable>, StoreError> {
+    let gone = licenses.into_iter().map(|id| identity(&id)).collect::<Result<Vec<_>, _>>()?;
+    Ok(unusable.iter().filter(|u| !gone.contains(&u.identity)).cloned().collect())
 }
 
 /// The transaction of one change: its own (`IMMEDIATE`, committed to disk when it ends), or a
@@ -284,6 +344,7 @@ impl Store {
             catalog,
             limits: Limits::default(),
             verified: RefCell::default(),
+            cache: RefCell::default(),
             batch_open: false,
         })
     }
@@ -319,6 +380,8 @@ impl Store {
         match self.conn.execute_batch("COMMIT") {
             Ok(()) => Ok(result),
             Err(e) => {
+                // What the batch's changes left is not in the store after all.
+                self.cache.take();
                 // A failed COMMIT may leave the transaction open; end it so the next change
                 // starts clean. Its own failure adds nothing to report.
                 if !self.conn.is_autocommit() {
@@ -355,7 +418,30 @@ impl Store {
     /// # Errors
     /// [`StoreError::Database`] or [`StoreError::Schema`].
     pub fn load(&self) -> Result<Loaded, StoreError> {
-        load(&self.conn, &self.keyring, &self.catalog, &self.limits, &self.verified)
+        Ok((*self.reading().loaded(&self.conn)?.1).clone())
+    }
+
+    fn reading(&self) -> Reading<'_> {
+        Reading {
+            keyring: &self.keyring,
+            catalog: &self.catalog,
+            limits: &self.limits,
+            verified: &self.verified,
+            cache: &self.cache,
+        }
+    }
+
+    /// The connection and the rest apart, for a change: the change holds the one as its
+    /// transaction and reads with the other.
+    fn parts(&mut self) -> (&mut Connection, Reading<'_>, bool) {
+        let reading = Reading {
+            keyring: &self.keyring,
+            catalog: &self.catalog,
+            limits: &self.limits,
+            verified: &self.verified,
+            cache: &self.cache,
+        };
+        (&mut self.conn, reading, self.batch_open)
     }
 
     /// The installed licenses (rows that do not verify are left out: see [`Store::load`]).
@@ -426,13 +512,15 @@ impl Store {
         now: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<Assessment, StoreError> {
-        let tx = begin(&mut self.conn, self.batch_open)?;
-        let loaded = load(&tx, &self.keyring, &self.catalog, &self.limits, &self.verified)?;
+        let (conn, reading, batch_open) = self.parts();
+        let tx = begin(&mut *conn, batch_open)?;
+        let (version, loaded) = reading.loaded(&tx)?;
         let mark = read_mark(&tx)?;
         let (assessment, new_mark) =
-            rules::judge(&loaded.set, mark, cluster, now, policy, &self.catalog);
+            rules::judge(&loaded.set, mark, cluster, now, policy, reading.catalog);
         write_mark(&tx, new_mark)?;
         tx.commit()?;
+        reading.remember(conn, version, loaded);
         Ok(assessment)
     }
 
@@ -448,15 +536,16 @@ impl Store {
         now: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<InstallOutcome, StoreError> {
-        let tx = begin(&mut self.conn, self.batch_open)?;
-        let loaded = load(&tx, &self.keyring, &self.catalog, &self.limits, &self.verified)?;
+        let (conn, reading, batch_open) = self.parts();
+        let tx = begin(&mut *conn, batch_open)?;
+        let (version, loaded) = reading.loaded(&tx)?;
         let g = rules::guard(read_mark(&tx)?, now, policy);
         let plan = rules::plan_install(
             &loaded.set,
             request,
-            &self.keyring,
-            &self.catalog,
-            &self.limits,
+            reading.keyring,
+            reading.catalog,
+            reading.limits,
             cluster,
             g.at,
             policy,
@@ -489,22 +578,28 @@ impl Store {
                         }
                     }
                 }
-                Ok(InstallOutcome {
+                let unusable =
+                    unusable_after(&loaded.unusable, plan.added.iter().map(|l| l.id().clone()))?;
+                let after = Arc::new(Loaded { set: plan.set, unusable });
+                let outcome = InstallOutcome {
                     outcomes: plan.outcomes,
                     packages,
                     replaced: plan.replaced,
                     at: g.at,
                     rollback: g.rollback,
-                })
+                };
+                (Ok(outcome), after)
             }
             Err(refusal) => {
                 let entry = log_entry(g.at, actor, Action::Install, summary, Err(&refusal));
                 append_log(&tx, &entry)?;
-                Err(StoreError::Refused(refusal))
+                (Err(StoreError::Refused(refusal)), loaded)
             }
         };
         write_mark(&tx, g.mark)?;
         tx.commit()?;
+        let (result, after) = result;
+        reading.remember(conn, version, after);
         result
     }
 
@@ -521,10 +616,11 @@ impl Store {
         now: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<DeleteOutcome, StoreError> {
-        let tx = begin(&mut self.conn, self.batch_open)?;
-        let loaded = load(&tx, &self.keyring, &self.catalog, &self.limits, &self.verified)?;
+        let (conn, reading, batch_open) = self.parts();
+        let tx = begin(&mut *conn, batch_open)?;
+        let (version, loaded) = reading.loaded(&tx)?;
         let g = rules::guard(read_mark(&tx)?, now, policy);
-        let plan = rules::plan_delete(&loaded.set, target, &self.catalog, cluster, g.at, policy);
+        let plan = rules::plan_delete(&loaded.set, target, reading.catalog, cluster, g.at, policy);
         let rollback_at = g.rollback.as_ref().map(|_| now);
         let result = match plan {
             Ok(plan) => {
@@ -545,17 +641,22 @@ impl Store {
                     Ok((changes, rollback_at)),
                 );
                 append_log(&tx, &entry)?;
-                Ok(DeleteOutcome { removed: plan.removed, rollback: g.rollback })
+                let unusable =
+                    unusable_after(&loaded.unusable, plan.removed.iter().map(|l| l.id().clone()))?;
+                let after = Arc::new(Loaded { set: plan.set, unusable });
+                (Ok(DeleteOutcome { removed: plan.removed, rollback: g.rollback }), after)
             }
             Err(refusal) => {
                 let entry =
                     log_entry(g.at, actor, Action::Delete, target.to_string(), Err(&refusal));
                 append_log(&tx, &entry)?;
-                Err(StoreError::Refused(refusal))
+                (Err(StoreError::Refused(refusal)), loaded)
             }
         };
         write_mark(&tx, g.mark)?;
         tx.commit()?;
+        let (result, after) = result;
+        reading.remember(conn, version, after);
         result
     }
 
@@ -574,10 +675,11 @@ impl Store {
         now: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<CleanUpOutcome, StoreError> {
-        let tx = begin(&mut self.conn, self.batch_open)?;
-        let loaded = load(&tx, &self.keyring, &self.catalog, &self.limits, &self.verified)?;
+        let (conn, reading, batch_open) = self.parts();
+        let tx = begin(&mut *conn, batch_open)?;
+        let (version, loaded) = reading.loaded(&tx)?;
         let g = rules::guard(read_mark(&tx)?, now, policy);
-        let plan = rules::plan_clean_up(&loaded.set, what, &self.catalog, cluster, g.at, policy);
+        let plan = rules::plan_clean_up(&loaded.set, what, reading.catalog, cluster, g.at, policy);
         let mut changes = Vec::new();
         for (l, why) in &plan.removed {
             if !simulate {
@@ -599,6 +701,14 @@ impl Store {
         append_log(&tx, &entry)?;
         write_mark(&tx, g.mark)?;
         tx.commit()?;
+        let after = if simulate {
+            loaded
+        } else {
+            let unusable =
+                unusable_after(&loaded.unusable, plan.removed.iter().map(|(l, _)| l.id().clone()))?;
+            Arc::new(Loaded { set: plan.set, unusable })
+        };
+        reading.remember(conn, version, after);
         Ok(CleanUpOutcome { removed: plan.removed, simulated: simulate, rollback: g.rollback })
     }
 }
@@ -622,9 +732,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Database`].
     pub fn data_version(&self) -> Result<i64, StoreError> {
-        // Cached: a server asks before every request.
-        let mut stmt = self.conn.prepare_cached("PRAGMA data_version")?;
-        Ok(stmt.query_row([], |r| r.get(0))?)
+        data_version(&self.conn)
     }
 
     /// Add a user, or change its role and password hash. `hash` must be a PHC string.
@@ -781,6 +889,12 @@ fn load(
     verified.replace(now_verified);
     loaded.set = InstalledSet::from_licenses(licenses);
     Ok(loaded)
+}
+
+fn data_version(conn: &Connection) -> Result<i64, StoreError> {
+    // Cached: a server asks before every request, and a change before it loads.
+    let mut stmt = conn.prepare_cached("PRAGMA data_version")?;
+    Ok(stmt.query_row([], |r| r.get(0))?)
 }
 
 fn read_mark(conn: &Connection) -> Result<Option<DateTime<Utc>>, StoreError> {
