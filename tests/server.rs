@@ -731,3 +731,45 @@ async fn a_removed_user_is_refused_at_once() {
     assert_eq!(a.status, StatusCode::OK);
     s.stop().await;
 }
+
+/// The writer publishes the state after each change for the reads that follow it. A change
+/// another connection made just before is in that state (the writer loads it inside its
+/// transaction), and one made just after is seen by the next read (the writer publishes
+/// nothing the other connection's commit could have passed by).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_after_changes_see_the_changes_of_every_connection() {
+    let s = Server::start().await;
+    let listed = |a: Answer| {
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        let mut n = names(&a);
+        n.sort();
+        n
+    };
+    let nfs = "nfs".to_owned();
+    let core =
+        || serde_json::to_vec(&serde_json::json!({"keys": [license("core-bundle.nlf")]})).unwrap();
+    // Another connection installs the Core Bundle (NFS among its packages); the server's next
+    // change publishes a state with both.
+    let policy = nlf::Policy::default().including_unlicensed();
+    s.store().install(&core(), "other", &cluster(), at(), &policy).unwrap();
+    assert_eq!(post(&s, &[license("fabricpool.nlf")]).await.status, StatusCode::CREATED);
+    let both = listed(get(&s, COLLECTION).await);
+    assert!(both.contains(&nfs) && both.contains(&"fabricpool".to_owned()), "{both:?}");
+    // Another connection deletes it again: the next read sees that at once, and so does the
+    // state the server publishes after its next change.
+    let target = nlf::store::DeleteTarget::InstalledLicense {
+        name: "Core*Bundle".into(),
+        serial: "*".into(),
+    };
+    s.store().delete(&target, "other", &cluster(), at(), &policy).unwrap();
+    let without = listed(get(&s, COLLECTION).await);
+    assert!(!without.contains(&nfs), "{without:?}");
+    assert_eq!(post(&s, &keys()).await.status, StatusCode::CREATED);
+    let after = listed(get(&s, COLLECTION).await);
+    assert!(!after.contains(&nfs), "{after:?}");
+    assert!(after.len() > without.len(), "{after:?} after {without:?}");
+    // And once more with another connection's change right after one of the server's.
+    s.store().install(&core(), "other", &cluster(), at(), &policy).unwrap();
+    assert!(listed(get(&s, COLLECTION).await).contains(&nfs));
+    s.stop().await;
+}

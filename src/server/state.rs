@@ -144,8 +144,17 @@ pub const WRITE_QUEUE: usize = 8;
 /// ([`Store::batch`]): while one commit is being written to disk, the next changes queue up,
 /// and they then cost one fsync between them instead of one each. Answers go out only after
 /// the commit, so a 201 or 200 always means "on disk"; when the commit fails, every change
-/// of the batch is answered with that failure.
-fn run_writer(store: &mut Store, jobs: &mut tokio::sync::mpsc::Receiver<Job>) {
+/// of the batch is answered with that failure. Before answering, the batch's new state is
+/// published to the readers ([`publish`]).
+fn run_writer(
+    store: &mut Store,
+    jobs: &mut tokio::sync::mpsc::Receiver<Job>,
+    views: &Views,
+    clock: &Clock,
+) {
+    // The writing connection's data version when it last published: it changes only when
+    // another connection commits (`nlf passwd`, another process), never for this one's own.
+    let mut published: Option<i64> = None;
     while let Some(first) = jobs.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() <= WRITE_QUEUE {
@@ -159,11 +168,107 @@ fn run_writer(store: &mut Store, jobs: &mut tokio::sync::mpsc::Receiver<Job>) {
             for job in batch {
                 replies.push(job(s));
             }
+            publish::prepare(s, views, clock, published)
         });
-        let failed = committed.err();
+        let failed = match committed {
+            Ok(ready) => {
+                published = publish::finish(store, views, ready);
+                None
+            }
+            Err(e) => {
+                // Nothing of the batch is in the store: what readers see stands.
+                views.publishing.store(false, std::sync::atomic::Ordering::Release);
+                published = None;
+                Some(e)
+            }
+        };
         for reply in replies {
             reply(failed.as_ref());
         }
+    }
+}
+
+/// Publishing a batch's new state, so that no read after a change's answer has to load and
+/// judge the store again, and no read during a commit waits for it.
+///
+/// Inside the batch's transaction (no other connection can commit meanwhile), the writer
+/// loads the new set from its own connection and judges it; if no other connection has
+/// committed since its last publication, it also raises [`Views::publishing`] and takes the
+/// reader, so that requests answer from the last published state while the commit is written
+/// (their changes are not acknowledged yet, so no client can have seen them, and nothing else
+/// changed the store). After the commit, the reader's data version is the one the new state
+/// is published under, provided that no other connection committed in between (the writing
+/// connection's own data version tells); otherwise nothing is published and the next request
+/// loads the store itself, as it does after any other connection's change.
+mod publish {
+    use std::sync::atomic::Ordering;
+    use std::sync::{Arc, MutexGuard};
+
+    use super::{load_snapshot, Clock, Snapshot, Store, Views};
+
+    /// A batch's state, loaded and judged before its commit.
+    pub(super) struct Ready<'v> {
+        state: Option<(Snapshot, super::Judged)>,
+        /// The writing connection's data version inside the batch.
+        version: Option<i64>,
+        /// Held across the commit when publishing.
+        reader: Option<MutexGuard<'v, Store>>,
+    }
+
+    /// Load and judge the batch's state (inside its transaction), and take the reader when no
+    /// other connection has committed since the last publication (`published`).
+    pub(super) fn prepare<'v>(
+        store: &Store,
+        views: &'v Views,
+        clock: &Clock,
+        published: Option<i64>,
+    ) -> Ready<'v> {
+        let version = store.data_version().ok();
+        // The version is the reader's, known only after the commit: 0 until then.
+        let state = load_snapshot(store, 0).ok().map(|snap| {
+            let judged = views.judge(&snap, clock());
+            (snap, judged)
+        });
+        let reader = match (&state, version, published) {
+            (Some(_), Some(v), Some(p)) if v == p => {
+                // Raised before the reader is taken, so that no request waits for it.
+                views.publishing.store(true, Ordering::Release);
+                views.reader.lock().ok()
+            }
+            _ => None,
+        };
+        Ready { state, version, reader }
+    }
+
+    /// After the commit: publish the state under the reader's new data version, and return the
+    /// writing connection's version it was published at (`None`: not published).
+    pub(super) fn finish(store: &Store, views: &Views, ready: Ready<'_>) -> Option<i64> {
+        let Ready { state, version, reader } = ready;
+        let reader = match reader {
+            Some(r) => r,
+            None => views.reader.lock().ok()?,
+        };
+        let outcome = (|| {
+            let (mut snap, mut judged) = state?;
+            let now_reader = reader.data_version().ok()?;
+            let now_writer = store.data_version().ok()?;
+            // Another connection committed after the batch's load: its change is not in it.
+            if Some(now_writer) != version {
+                return None;
+            }
+            snap.version = now_reader;
+            judged.version = now_reader;
+            if let Ok(mut s) = views.snapshot.write() {
+                *s = Some(Arc::new(snap));
+            }
+            if let Ok(mut j) = views.judged.write() {
+                *j = Some(Arc::new(judged));
+            }
+            Some(now_writer)
+        })();
+        views.publishing.store(false, Ordering::Release);
+        drop(reader);
+        outcome
     }
 }
 
@@ -225,17 +330,31 @@ impl Drop for Writer {
 
 pub(crate) struct Inner {
     writer: Writer,
+    pub(crate) views: Arc<Views>,
+    pub(crate) cluster: ClusterState,
+    pub(crate) uuid: String,
+    pub(crate) options: Options,
+    pub(crate) guard: Guard,
+}
+
+/// What requests read, shared with the writer thread, which publishes each batch's new state
+/// in it (see [`publish`]).
+pub(crate) struct Views {
     pub(crate) reader: Mutex<Store>,
     pub(crate) snapshot: RwLock<Option<Arc<Snapshot>>>,
     judged: RwLock<Option<Arc<Judged>>>,
     /// Held while a judgement is made, so that requests arriving together after a change
     /// wait for one judgement instead of each making its own.
     judging: Mutex<()>,
-    pub(crate) cluster: ClusterState,
-    pub(crate) uuid: String,
-    pub(crate) catalog: Catalog,
-    pub(crate) options: Options,
-    pub(crate) guard: Guard,
+    /// Set by the writer while it commits a batch whose new state it has already loaded and
+    /// judged, with no other connection's change since the last state it published: until it
+    /// publishes, a request is answered from the last published state (see
+    /// [`ServerState::current_if_unchanged`]).
+    publishing: std::sync::atomic::AtomicBool,
+    /// How the writer judges what it publishes.
+    cluster: ClusterState,
+    catalog: Catalog,
+    policy: Policy,
 }
 
 /// The state of a licensing REST server: give it to [`super::router`].
@@ -283,28 +402,28 @@ impl ServerState {
     ) -> Result<ServerState, StartError> {
         let mut store = Store::open(db, keyring.clone(), catalog.clone())?;
         let reader = Store::open(db, keyring, catalog.clone())?;
-        let (queue, mut jobs) = tokio::sync::mpsc::channel::<Job>(WRITE_QUEUE);
-        let thread = std::thread::Builder::new()
-            .name("nlf-store-writer".into())
-            .spawn(move || run_writer(&mut store, &mut jobs))
-            .map_err(StartError::Thread)?;
-        let writer = Writer { queue: Some(queue), thread: Some(thread) };
         let uuid = options.cluster_uuid.clone().unwrap_or_else(|| derived_uuid(&cluster));
         let mut options = options;
         options.policy = options.policy.clone().including_unlicensed();
+        let views = Arc::new(Views {
+            reader: Mutex::new(reader),
+            snapshot: RwLock::new(None),
+            judged: RwLock::new(None),
+            judging: Mutex::new(()),
+            publishing: std::sync::atomic::AtomicBool::new(false),
+            cluster: cluster.clone(),
+            catalog,
+            policy: options.policy.clone(),
+        });
+        let (queue, mut jobs) = tokio::sync::mpsc::channel::<Job>(WRITE_QUEUE);
+        let (to_writer, clock) = (Arc::clone(&views), Arc::clone(&options.clock));
+        let thread = std::thread::Builder::new()
+            .name("nlf-store-writer".into())
+            .spawn(move || run_writer(&mut store, &mut jobs, &to_writer, &clock))
+            .map_err(StartError::Thread)?;
+        let writer = Writer { queue: Some(queue), thread: Some(thread) };
         Ok(ServerState {
-            inner: Arc::new(Inner {
-                writer,
-                reader: Mutex::new(reader),
-                snapshot: RwLock::new(None),
-                judged: RwLock::new(None),
-                judging: Mutex::new(()),
-                cluster,
-                uuid,
-                catalog,
-                options,
-                guard: Guard::new()?,
-            }),
+            inner: Arc::new(Inner { writer, views, cluster, uuid, options, guard: Guard::new()? }),
         })
     }
 
@@ -313,93 +432,51 @@ impl ServerState {
         (self.inner.options.clock)()
     }
 
-    /// The installed set as it is now in the store: the last one loaded when no connection
-    /// has committed since (`PRAGMA data_version`), else loaded again (only new or changed
-    /// rows are verified). Blocking: call it off the async threads.
+    /// The installed set as it is now in the store: the last one loaded or published when no
+    /// connection has committed since (`PRAGMA data_version`), else loaded again (only new or
+    /// changed rows are verified). Blocking: call it off the async threads.
     pub(crate) fn current(&self) -> Result<Arc<Snapshot>, ApiError> {
-        let reader = self
-            .inner
+        let views = &self.inner.views;
+        let reader = views
             .reader
             .lock()
             .map_err(|_| ApiError::internal("the store's reader failed earlier"))?;
-        self.current_with(&reader)
-    }
-
-    /// The snapshot when it is still current and the reader is free: a check of `PRAGMA
-    /// data_version` (microseconds, no disk read), made on the calling thread. `None` when the
-    /// set must be loaded again or another request is using the reader: then
-    /// [`ServerState::current`] is for a blocking thread.
-    pub(crate) fn current_if_unchanged(&self) -> Option<Arc<Snapshot>> {
-        let reader = self.inner.reader.try_lock().ok()?;
-        let version = reader.data_version().ok()?;
-        let s = self.inner.snapshot.read().ok()?;
-        s.as_ref().filter(|s| s.version == version).map(Arc::clone)
-    }
-
-    fn current_with(&self, reader: &Store) -> Result<Arc<Snapshot>, ApiError> {
         let version = reader.data_version().map_err(db)?;
-        if let Ok(s) = self.inner.snapshot.read() {
-            if let Some(s) = s.as_ref().filter(|s| s.version == version) {
-                return Ok(Arc::clone(s));
-            }
+        if let Some(s) = views.last().filter(|s| s.version == version) {
+            return Ok(s);
         }
-        let set = reader.installed().map_err(db)?;
-        let mark = reader.mark().map_err(db)?;
-        let users = reader.users().map_err(db)?.into_iter().map(|u| (u.name.clone(), u)).collect();
-        let fresh = Arc::new(Snapshot { version, set, mark, users });
-        if let Ok(mut s) = self.inner.snapshot.write() {
+        let fresh = Arc::new(load_snapshot(&reader, version).map_err(db)?);
+        if let Ok(mut s) = views.snapshot.write() {
             *s = Some(Arc::clone(&fresh));
         }
         Ok(fresh)
     }
 
-    /// The package records (every package, unlicensed ones too, in name order) of the current set, judged
-    /// at the server's time to the second behind the clock guard, without moving the mark.
-    /// Requests in the same second of the same store version share one judgement.
-    pub(crate) fn judged(&self, snap: &Snapshot) -> Arc<Judged> {
-        let now = self.now();
-        let second = now.timestamp();
-        let cached = || {
-            let j = self.inner.judged.read().ok()?;
-            j.as_ref().filter(|j| j.version == snap.version && j.second == second).map(Arc::clone)
-        };
-        if let Some(j) = cached() {
-            return j;
+    /// The snapshot to answer from without blocking, when there is one: the last published
+    /// while the writer commits a batch it has already loaded (nothing acknowledged is missing
+    /// from it: the batch's changes are answered only after they are published), else the last
+    /// loaded when it is still current and the reader is free (a check of `PRAGMA
+    /// data_version`, microseconds, no disk read, made on the calling thread). `None` when the
+    /// set must be loaded again or another request is using the reader: then
+    /// [`ServerState::current`] is for a blocking thread.
+    pub(crate) fn current_if_unchanged(&self) -> Option<Arc<Snapshot>> {
+        let views = &self.inner.views;
+        if views.publishing.load(std::sync::atomic::Ordering::Acquire) {
+            if let Some(s) = views.last() {
+                return Some(s);
+            }
         }
-        // One judgement at a time: whoever waited here finds the one just made.
-        let _judging = self.inner.judging.lock();
-        if let Some(j) = cached() {
-            return j;
-        }
-        let at = DateTime::from_timestamp(second, 0).unwrap_or(now);
-        let (a, _) = store::judge(
-            &snap.set,
-            snap.mark,
-            &self.inner.cluster,
-            at,
-            &self.inner.options.policy,
-            &self.inner.catalog,
-        );
-        let mut records: Vec<serde_json::Value> =
-            a.report.records.iter().map(super::records::record).collect();
-        super::records::by_name(&mut records);
-        let judged =
-            Arc::new(Judged { version: snap.version, second, records, answers: Mutex::default() });
-        if let Ok(mut j) = self.inner.judged.write() {
-            *j = Some(Arc::clone(&judged));
-        }
-        judged
+        let reader = views.reader.try_lock().ok()?;
+        let version = reader.data_version().ok()?;
+        views.last().filter(|s| s.version == version)
     }
 
-    /// Load the changed store and judge it on a blocking thread now, without waiting for it:
-    /// the reads that come next then find both ready instead of making them on their way.
-    fn refresh_soon(&self) {
-        let s = self.clone();
-        drop(tokio::task::spawn_blocking(move || {
-            if let Ok(snap) = s.current() {
-                s.judged(&snap);
-            }
-        }));
+    /// The package records (every package, unlicensed ones too, in name order) of `snap`,
+    /// judged at the server's time to the second behind the clock guard, without moving the
+    /// mark. Requests in the same second of the same store version share one judgement (the
+    /// writer makes the one of each version it publishes).
+    pub(crate) fn judged(&self, snap: &Snapshot) -> Arc<Judged> {
+        self.inner.views.judged_at(snap, self.now())
     }
 
     /// The cluster, policy and clock a change is made with.
@@ -442,10 +519,7 @@ impl ServerState {
             .as_ref()
             .ok_or_else(|| ApiError::internal("the store's writer has stopped"))?;
         queue.send(job).await.map_err(|_| ApiError::internal("the store's writer has stopped"))?;
-        let answer =
-            rx.await.map_err(|_| ApiError::internal("the store's writer failed on this change"))?;
-        self.refresh_soon();
-        answer
+        rx.await.map_err(|_| ApiError::internal("the store's writer failed on this change"))?
     }
 
     /// Move the store's clock mark up to now (the server does this once a minute, since
@@ -459,6 +533,56 @@ impl ServerState {
             Ok(r) => r,
             Err(e) => Err(StoreError::Schema(e.error.message)),
         }
+    }
+}
+
+/// The installed set, mark and users as `store` reads them now, under `version`.
+fn load_snapshot(store: &Store, version: i64) -> Result<Snapshot, StoreError> {
+    let set = store.installed()?;
+    let mark = store.mark()?;
+    let users = store.users()?.into_iter().map(|u| (u.name.clone(), u)).collect();
+    Ok(Snapshot { version, set, mark, users })
+}
+
+impl Views {
+    /// The last snapshot loaded or published.
+    fn last(&self) -> Option<Arc<Snapshot>> {
+        self.snapshot.read().ok()?.as_ref().map(Arc::clone)
+    }
+
+    /// Judge `snap` at `now`'s second (see [`ServerState::judged`]).
+    fn judge(&self, snap: &Snapshot, now: DateTime<Utc>) -> Judged {
+        let second = now.timestamp();
+        let at = DateTime::from_timestamp(second, 0).unwrap_or(now);
+        let (a, _) =
+            store::judge(&snap.set, snap.mark, &self.cluster, at, &self.policy, &self.catalog);
+        let mut records: Vec<serde_json::Value> =
+            a.report.records.iter().map(super::records::record).collect();
+        super::records::by_name(&mut records);
+        Judged { version: snap.version, second, records, answers: Mutex::default() }
+    }
+
+    /// The judgement of `snap` at `now`'s second: the one kept when it is of the same version
+    /// and second, else a new one (made once for all the requests that ask meanwhile).
+    fn judged_at(&self, snap: &Snapshot, now: DateTime<Utc>) -> Arc<Judged> {
+        let second = now.timestamp();
+        let cached = || {
+            let j = self.judged.read().ok()?;
+            j.as_ref().filter(|j| j.version == snap.version && j.second == second).map(Arc::clone)
+        };
+        if let Some(j) = cached() {
+            return j;
+        }
+        // One judgement at a time: whoever waited here finds the one just made.
+        let _judging = self.judging.lock();
+        if let Some(j) = cached() {
+            return j;
+        }
+        let judged = Arc::new(self.judge(snap, now));
+        if let Ok(mut j) = self.judged.write() {
+            *j = Some(Arc::clone(&judged));
+        }
+        judged
     }
 }
 
