@@ -37,12 +37,19 @@
 //! each keeps its own outcome, and they share one `fsync`; every one is answered after that
 //! commit, so a 201 or 200 means it is on disk. A change whose request's time runs out before
 //! it starts is never run (503); one that has started is answered with what it did, however
-//! long it takes. Reads use a second connection and the last loaded licenses and users,
-//! loaded again only when the store has changed (`PRAGMA data_version`, which also sees
-//! `nlf add` and `nlf passwd` from other processes), and share one judgement per second per
-//! store version (and, within it, one written answer per path and query), so a read never
-//! waits for an install's `fsync`. Reads judge at the server's clock, to the second, behind the
-//! store's clock-rollback guard but do not move its mark; the server moves it once a minute.
+//! long it takes. Before it answers a batch, the writer loads the new licenses and users
+//! inside the batch's transaction (from the set it keeps in memory between its own changes)
+//! and judges them, and publishes both to the readers: a read after a change's answer finds
+//! them ready instead of loading and judging on its way, and a read during the commit is
+//! answered from the state published before it (no change of that batch has been answered
+//! yet). Reads use a second connection only to notice other connections' changes (`PRAGMA
+//! data_version`, which sees `nlf add` and `nlf passwd` from other processes) and load the
+//! store again then; they share one judgement per second per store version (and, within it,
+//! one written answer per path and query), so a read never waits for an install's `fsync`.
+//! (Another process's change committed between a batch's commit and its publication, a window
+//! of microseconds, reaches the reads that start after the publication.) Reads judge at the
+//! server's clock, to the second, behind the store's clock-rollback guard but do not move its
+//! mark; the server moves it once a minute.
 //!
 //! Mounting the routes in another axum service:
 //!
