@@ -934,6 +934,7 @@ impl<'a, 'l, P: Plan<'a>> Parser<'a, 'l, P> {
     }
 
     /// A member name and the `:` after it, leaving the position at the member's value.
+    #[inline]
     fn member_name(&mut self) -> Result<(Cow<'a, str>, usize), Error> {
         let name_offset = self.pos;
         match self.peek() {
@@ -977,12 +978,33 @@ impl<'a, 'l, P: Plan<'a>> Parser<'a, 'l, P> {
 
     /// A string, unescaped; with `keep` false, only checked (every error and limit the same),
     /// and an escaped one comes back empty instead of copied.
+    #[inline]
     fn string(&mut self, keep: bool) -> Result<Cow<'a, str>, Error> {
         let open = self.pos;
-        self.pos += 1; // '"'
-        let start = self.pos;
-        // Fast path: no escapes, borrow. Skip the plain run eight bytes at a time.
-        self.pos = next_special(self.bytes, start).unwrap_or(self.bytes.len());
+        let start = open + 1; // after '"'
+                              // Fast path: no escapes, borrow. Skip the plain run eight bytes at a time.
+        let end = next_special(self.bytes, start).unwrap_or(self.bytes.len());
+        if self.bytes.get(end) == Some(&b'"') {
+            let s = self.src.get(start..end).unwrap_or_default();
+            if s.len() <= self.limits.max_string_len {
+                self.pos = end + 1;
+                return Ok(Cow::Borrowed(s));
+            }
+        }
+        self.pos = end;
+        self.string_rest(open, start, keep)
+    }
+
+    /// [`Parser::string`] from its first special byte (at the position) on: an escape, the
+    /// end of a plain string over the length limit, or an error. Kept apart so that the common
+    /// case stays small enough to inline.
+    #[inline(never)]
+    fn string_rest(
+        &mut self,
+        open: usize,
+        start: usize,
+        keep: bool,
+    ) -> Result<Cow<'a, str>, Error> {
         loop {
             match self.peek() {
                 Some(b'"') => {
