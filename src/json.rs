@@ -1359,15 +1359,22 @@ const SMALL_OBJECT: usize = 16;
 /// The path is left empty: [`with_path`] fills it in, and [`parse`] names the top-level object.
 fn check_duplicates<T: Named>(members: &[T]) -> Result<(), Error> {
     let dup = if members.len() <= SMALL_OBJECT {
-        // Every pair: few enough that sorting would cost more.
+        // Each name sets one of 64 bits picked by its length, first and last byte; only a name
+        // whose bit is already set can repeat an earlier one, and only it is compared with them.
+        let mut seen = 0u64;
         let mut found = None;
-        'outer: for (i, m) in members.iter().enumerate() {
-            for earlier in members.iter().take(i) {
-                if earlier.name() == m.name() {
-                    found = Some(m);
-                    break 'outer;
-                }
+        for (i, m) in members.iter().enumerate() {
+            let name = m.name().as_bytes();
+            let first = usize::from(name.first().copied().unwrap_or(0));
+            let last = usize::from(name.last().copied().unwrap_or(0));
+            let bit = 1u64 << ((name.len() ^ first.wrapping_mul(5) ^ last.wrapping_mul(3)) & 63);
+            if seen & bit != 0
+                && members.iter().take(i).any(|earlier| earlier.name().as_bytes() == name)
+            {
+                found = Some(m);
+                break;
             }
+            seen |= bit;
         }
         found
     } else {
@@ -1678,6 +1685,42 @@ mod tests {
             // With a fraction or an exponent, the general path: the same value.
             let long = format!("{text}.{}", "0".repeat(pad + 1));
             proptest::prop_assert_eq!(p(&long).map(|node| node.value), Ok(Value::Number(general)));
+        }
+    }
+
+    proptest::proptest! {
+        /// The duplicate check of small objects (a bit per name, bytes compared only where bits
+        /// meet) and of large ones (sorting) report what comparing every pair reports: the
+        /// first name in the document that repeats an earlier one.
+        #[test]
+        fn duplicate_check_matches_every_pair(names in proptest::collection::vec("[ab]{0,3}|[a-z]{1,9}", 0..40)) {
+            let members: Vec<(Cow<'_, str>, usize)> =
+                names.iter().enumerate().map(|(i, n)| (Cow::from(n.as_str()), i)).collect();
+            let naive = members
+                .iter()
+                .enumerate()
+                .find(|(i, m)| members.iter().take(*i).any(|e| e.0 == m.0))
+                .map(|(_, m)| m.1);
+            let found = match check_duplicates(&members) {
+                Ok(()) => None,
+                Err(Error::DuplicateMember { offset, .. }) => Some(offset),
+                Err(e) => return Err(proptest::test_runner::TestCaseError::fail(e.to_string())),
+            };
+            proptest::prop_assert_eq!(found, naive);
+            // The small path on every prefix that fits it.
+            for len in 0..=members.len().min(SMALL_OBJECT) {
+                let prefix = members.get(..len).unwrap_or_default();
+                let naive = prefix
+                    .iter()
+                    .enumerate()
+                    .find(|(i, m)| prefix.iter().take(*i).any(|e| e.0 == m.0))
+                    .map(|(_, m)| m.1);
+                let found = check_duplicates(prefix).err().map(|e| match e {
+                    Error::DuplicateMember { offset, .. } => offset,
+                    _ => usize::MAX,
+                });
+                proptest::prop_assert_eq!(found, naive);
+            }
         }
     }
 
