@@ -264,23 +264,20 @@ pub const ONE_PASS_MAX: usize = 64 * 1024;
 pub fn parse<'a>(text: &'a str, limits: &Limits) -> Result<Node<'a>, Error> {
     limits.check_size(text.len())?;
     if text.len() <= ONE_PASS_MAX {
-        return read(text, limits, Plan::Guess).map(|(node, _)| node);
+        return read(text, limits, OnePass::default()).map(|(node, _)| node);
     }
     two_passes(text, limits)
 }
 
 /// Count, then build with exact room (see [`ONE_PASS_MAX`]).
 fn two_passes<'a>(text: &'a str, limits: &Limits) -> Result<Node<'a>, Error> {
-    let counts = match read(text, limits, Plan::Count(Counts::default()))? {
-        (_, Plan::Count(counts)) => counts.for_second_pass(),
-        // The plan is the one given; this arm only keeps the match total.
-        (_, Plan::Guess | Plan::Exact(_)) => Counts::default(),
-    };
-    read(text, limits, Plan::Exact(counts)).map(|(node, _)| node)
+    let (_, counting) = read(text, limits, Counting::default())?;
+    let exact = Exact { counts: counting.counts.for_second_pass() };
+    read(text, limits, exact).map(|(node, _)| node)
 }
 
 /// One pass over `text` with `plan`; the plan is handed back (the first pass's counts).
-fn read<'a>(text: &'a str, limits: &Limits, plan: Plan) -> Result<(Node<'a>, Plan), Error> {
+fn read<'a, P: Plan<'a>>(text: &'a str, limits: &Limits, plan: P) -> Result<(Node<'a>, P), Error> {
     let mut p = Parser {
         src: text,
         bytes: text.as_bytes(),
@@ -288,9 +285,6 @@ fn read<'a>(text: &'a str, limits: &Limits, plan: Plan) -> Result<(Node<'a>, Pla
         limits,
         max_depth: limits.depth(),
         plan,
-        names: Vec::new(),
-        items: Vec::new(),
-        members: Vec::new(),
     };
     p.skip_ws();
     let node = match p.value() {
@@ -473,42 +467,205 @@ fn is_special(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\'
 }
 
-struct Parser<'a, 'l> {
+struct Parser<'a, 'l, P> {
     src: &'a str,
     bytes: &'a [u8],
     pos: usize,
     limits: &'l Limits,
     max_depth: usize,
     /// Where containers get their room from.
-    plan: Plan,
-    /// Counting pass only: the names of the members of the open objects, innermost last, to
-    /// find duplicates without keeping the members.
-    names: Vec<(Cow<'a, str>, usize)>,
-    /// One pass only: the entries of the open arrays, innermost last, moved into a box of
-    /// exactly their number when their array closes.
+    plan: P,
+}
+
+/// Where containers get their room from (see [`ONE_PASS_MAX`]): one implementation per pass,
+/// so the reader is compiled once for each and the one-pass reader carries nothing of the
+/// others (no per-value choice of plan, no fields it does not use in its frames).
+trait Plan<'a> {
+    /// What an open array keeps of its entries.
+    type Items;
+    /// What an open object keeps of its members.
+    type Members;
+    /// Whether string values are kept (the counting pass only checks them).
+    const KEEP_STRINGS: bool;
+    /// Whether numbers get the full I-JSON check (the second of two passes reads a text the
+    /// first checked).
+    const CHECK_NUMBERS: bool;
+    /// Room for a (non-empty) array being opened.
+    fn open_array(&mut self) -> Self::Items;
+    /// Room for a (non-empty) object being opened.
+    fn open_object(&mut self) -> Self::Members;
+    /// Add an entry to the innermost array; its number of entries now.
+    fn item(&mut self, room: &mut Self::Items, node: Node<'a>) -> usize;
+    /// Add a member to the innermost object; its number of members now.
+    fn member(&mut self, room: &mut Self::Members, member: Member<'a>) -> usize;
+    /// The entries of the array closing.
+    fn close_array(&mut self, room: Self::Items) -> Box<[Node<'a>]>;
+    /// The members of the object closing, or the duplicate member found in them (path empty).
+    fn close_object(&mut self, room: Self::Members) -> Result<Box<[Member<'a>]>, Error>;
+}
+
+/// One pass: the entries of the open containers wait on two stacks they share, innermost last,
+/// and move into a box of exactly their number when their container closes (one allocation per
+/// container; the stacks are reused).
+#[derive(Default)]
+struct OnePass<'a> {
     items: Vec<Node<'a>>,
-    /// One pass only: the same for the members of the open objects.
     members: Vec<Member<'a>>,
 }
 
-/// Where containers get their room from (see [`ONE_PASS_MAX`]).
-enum Plan {
-    /// One pass: entries wait on a stack shared by the open containers ([`Parser::items`],
-    /// [`Parser::members`]) and move into a box of exactly their number at the close: one
-    /// allocation per container, and the stacks are reused.
-    Guess,
-    /// The first of two passes: nothing is kept, every non-empty container's entries counted.
-    Count(Counts),
-    /// The second: exactly the room the first counted, so nothing is ever grown or cut.
-    Exact(Counts),
+/// The entries from `start` on, moved out of `stack` into a box of exactly their number, with
+/// one copy (no element-by-element move, no reallocation).
+fn take_from<T>(stack: &mut Vec<T>, start: usize) -> Box<[T]> {
+    if start == 0 {
+        // `split_off(0)` would hand over the whole buffer, spare room and all.
+        let mut out = Vec::with_capacity(stack.len());
+        out.append(stack);
+        out.into_boxed_slice()
+    } else {
+        stack.split_off(start.min(stack.len())).into_boxed_slice()
+    }
 }
 
-/// [`Plan`] without its table.
-#[derive(Clone, Copy)]
-enum Mode {
-    Guess,
-    Count,
-    Exact,
+impl<'a> Plan<'a> for OnePass<'a> {
+    /// Where its entries start on [`OnePass::items`].
+    type Items = usize;
+    /// Where its members start on [`OnePass::members`].
+    type Members = usize;
+    const KEEP_STRINGS: bool = true;
+    const CHECK_NUMBERS: bool = true;
+
+    fn open_array(&mut self) -> usize {
+        // The first container gives its stack room for a typical NLF's open entries (at most
+        // 1 KiB, which the allocator serves fastest), so that a license grows it at most once.
+        if self.items.capacity() == 0 {
+            self.items = Vec::with_capacity(16);
+        }
+        self.items.len()
+    }
+
+    fn open_object(&mut self) -> usize {
+        if self.members.capacity() == 0 {
+            self.members = Vec::with_capacity(16);
+        }
+        self.members.len()
+    }
+
+    fn item(&mut self, start: &mut usize, node: Node<'a>) -> usize {
+        self.items.push(node);
+        self.items.len().saturating_sub(*start)
+    }
+
+    fn member(&mut self, start: &mut usize, member: Member<'a>) -> usize {
+        self.members.push(member);
+        self.members.len().saturating_sub(*start)
+    }
+
+    fn close_array(&mut self, start: usize) -> Box<[Node<'a>]> {
+        take_from(&mut self.items, start)
+    }
+
+    fn close_object(&mut self, start: usize) -> Result<Box<[Member<'a>]>, Error> {
+        check_duplicates(self.members.get(start..).unwrap_or_default())?;
+        Ok(take_from(&mut self.members, start))
+    }
+}
+
+/// The first of two passes: nothing is kept, every non-empty container's entries counted, and
+/// every error found (duplicates too, from the names of the open objects' members).
+#[derive(Default)]
+struct Counting<'a> {
+    counts: Counts,
+    /// The names of the members of the open objects, innermost last.
+    names: Vec<(Cow<'a, str>, usize)>,
+}
+
+/// An open container in the counting pass.
+struct Tally {
+    count: usize,
+    /// Where its count goes in [`Counts::small`].
+    slot: usize,
+    /// Where its names start in [`Counting::names`] (objects).
+    start: usize,
+}
+
+impl<'a> Plan<'a> for Counting<'a> {
+    type Items = Tally;
+    type Members = Tally;
+    const KEEP_STRINGS: bool = false;
+    const CHECK_NUMBERS: bool = true;
+
+    fn open_array(&mut self) -> Tally {
+        self.counts.small.push(0);
+        Tally { count: 0, slot: self.counts.small.len() - 1, start: 0 }
+    }
+
+    fn open_object(&mut self) -> Tally {
+        self.counts.small.push(0);
+        Tally { count: 0, slot: self.counts.small.len() - 1, start: self.names.len() }
+    }
+
+    fn item(&mut self, tally: &mut Tally, _: Node<'a>) -> usize {
+        tally.count += 1;
+        tally.count
+    }
+
+    fn member(&mut self, tally: &mut Tally, member: Member<'a>) -> usize {
+        self.names.push((member.name, offset_usize(member.name_offset)));
+        tally.count += 1;
+        tally.count
+    }
+
+    fn close_array(&mut self, tally: Tally) -> Box<[Node<'a>]> {
+        self.counts.record(tally.slot, tally.count);
+        Box::default()
+    }
+
+    fn close_object(&mut self, tally: Tally) -> Result<Box<[Member<'a>]>, Error> {
+        self.counts.record(tally.slot, tally.count);
+        let found = check_duplicates(self.names.get(tally.start..).unwrap_or_default());
+        self.names.truncate(tally.start);
+        found.map(|()| Box::default())
+    }
+}
+
+/// The second of two passes: exactly the room the first counted, so nothing is ever grown or
+/// cut.
+struct Exact {
+    counts: Counts,
+}
+
+impl<'a> Plan<'a> for Exact {
+    type Items = Vec<Node<'a>>;
+    type Members = Vec<Member<'a>>;
+    const KEEP_STRINGS: bool = true;
+    const CHECK_NUMBERS: bool = false;
+
+    fn open_array(&mut self) -> Vec<Node<'a>> {
+        Vec::with_capacity(self.counts.next())
+    }
+
+    fn open_object(&mut self) -> Vec<Member<'a>> {
+        Vec::with_capacity(self.counts.next())
+    }
+
+    fn item(&mut self, items: &mut Vec<Node<'a>>, node: Node<'a>) -> usize {
+        items.push(node);
+        items.len()
+    }
+
+    fn member(&mut self, members: &mut Vec<Member<'a>>, member: Member<'a>) -> usize {
+        members.push(member);
+        members.len()
+    }
+
+    fn close_array(&mut self, items: Vec<Node<'a>>) -> Box<[Node<'a>]> {
+        items.into_boxed_slice()
+    }
+
+    /// The counting pass found no duplicates.
+    fn close_object(&mut self, members: Vec<Member<'a>>) -> Result<Box<[Member<'a>]>, Error> {
+        Ok(members.into_boxed_slice())
+    }
 }
 
 /// The entry counts of the non-empty containers of a document, in the order they open.
@@ -574,30 +731,20 @@ fn give_back<T>(v: &mut Vec<T>) {
 /// 2^53: integers of this magnitude or more may not be held exactly (I-JSON allows ±(2^53-1)).
 const UNSAFE_INTEGER: f64 = 9_007_199_254_740_992.0;
 
-/// A container the parser has opened and not yet closed: one frame of its explicit stack.
-enum Open<'a> {
+/// A container the parser has opened and not yet closed: one frame of its explicit stack, with
+/// the room its plan gives it (`A` for arrays, `O` for objects).
+enum Open<'a, A, O> {
     Array {
-        offset: usize,
-        /// Used by the second of two passes only.
-        items: Vec<Node<'a>>,
-        count: usize,
-        /// Where the counting pass records `count`.
-        slot: usize,
-        /// One pass: where its entries start in [`Parser::items`].
-        start: usize,
+        offset: u32,
+        room: A,
     },
     Object {
-        offset: usize,
-        /// Used by the second of two passes only.
-        members: Vec<Member<'a>>,
-        count: usize,
-        slot: usize,
-        /// Where its entries start in [`Parser::members`] (one pass) or its names in
-        /// [`Parser::names`] (counting pass).
-        start: usize,
+        offset: u32,
+        /// Where the name of the member whose value is being read starts.
+        name_offset: u32,
+        room: O,
         /// The name of the member whose value is being read.
         name: Cow<'a, str>,
-        name_offset: usize,
     },
 }
 
@@ -605,7 +752,7 @@ enum Open<'a> {
 /// Each name is clipped to 64 characters, so the path stays short (at most 128 levels). The path
 /// is built only on error, so valid documents pay nothing for it; [`parse`] names the top-level
 /// object.
-fn with_path(e: Error, open: &[Open<'_>]) -> Error {
+fn with_path<A, O>(e: Error, open: &[Open<'_, A, O>]) -> Error {
     match e {
         Error::DuplicateMember { name, offset, .. } => {
             let path = open
@@ -622,7 +769,7 @@ fn with_path(e: Error, open: &[Open<'_>]) -> Error {
     }
 }
 
-impl<'a, 'l> Parser<'a, 'l> {
+impl<'a, 'l, P: Plan<'a>> Parser<'a, 'l, P> {
     fn syntax(&self, offset: usize, reason: &str) -> Error {
         let (line, column) = line_col(self.bytes, offset);
         Error::Json { offset, line, column, reason: reason.to_owned() }
@@ -660,7 +807,7 @@ impl<'a, 'l> Parser<'a, 'l> {
     /// the plan; the counting pass finds them all (duplicates included), and the pass after it
     /// skips the duplicate check.
     fn value(&mut self) -> Result<Node<'a>, Error> {
-        let mut open: Vec<Open<'a>> = Vec::new();
+        let mut open: Vec<Open<'a, P::Items, P::Members>> = Vec::new();
         'value: loop {
             let offset = self.pos;
             let mut node = match self.peek() {
@@ -673,9 +820,8 @@ impl<'a, 'l> Parser<'a, 'l> {
                         self.pos += 1;
                         node_at(Value::Array(Box::default()), offset)
                     } else {
-                        let (items, slot) = self.room();
-                        let start = self.items.len();
-                        open.push(Open::Array { offset, items, count: 0, slot, start });
+                        let room = self.plan.open_array();
+                        open.push(Open::Array { offset: offset_u32(offset), room });
                         continue 'value;
                     }
                 }
@@ -688,27 +834,13 @@ impl<'a, 'l> Parser<'a, 'l> {
                         node_at(Value::Object(Box::default()), offset)
                     } else {
                         let (name, name_offset) = self.member_name()?;
-                        let (members, slot) = self.room();
-                        open.push(Open::Object {
-                            offset,
-                            members,
-                            count: 0,
-                            slot,
-                            start: match self.plan {
-                                Plan::Count(_) => self.names.len(),
-                                Plan::Guess | Plan::Exact(_) => self.members.len(),
-                            },
-                            name,
-                            name_offset,
-                        });
+                        let room = self.plan.open_object();
+                        let (offset, name_offset) = (offset_u32(offset), offset_u32(name_offset));
+                        open.push(Open::Object { offset, name_offset, room, name });
                         continue 'value;
                     }
                 }
-                Some(b'"') => {
-                    // The counting pass checks a string value without copying it.
-                    let keep = !matches!(self.plan, Plan::Count(_));
-                    node_at(Value::String(self.string(keep)?), offset)
-                }
+                Some(b'"') => node_at(Value::String(self.string(P::KEEP_STRINGS)?), offset),
                 Some(b't') => {
                     self.expect_literal("true")?;
                     node_at(Value::Bool(true), offset)
@@ -734,18 +866,12 @@ impl<'a, 'l> Parser<'a, 'l> {
             };
             // A value is complete: hand it to the innermost open container, and close every
             // container that ends right after it.
-            let mode = self.mode();
             loop {
                 let Some(top) = open.last_mut() else { return Ok(node) };
                 match top {
-                    Open::Array { items, count, .. } => {
-                        match mode {
-                            Mode::Guess => self.items.push(node),
-                            Mode::Count => {}
-                            Mode::Exact => items.push(node),
-                        }
-                        *count += 1;
-                        self.too_many(*count)?;
+                    Open::Array { room, .. } => {
+                        let count = self.plan.item(room, node);
+                        self.too_many(count)?;
                         self.skip_ws();
                         match self.peek() {
                             Some(b',') => {
@@ -763,20 +889,14 @@ impl<'a, 'l> Parser<'a, 'l> {
                             }
                         }
                     }
-                    Open::Object { members, count, name, name_offset, .. } => {
-                        let member_name = std::mem::take(name);
-                        let member = |name| Member {
-                            name,
-                            name_offset: offset_u32(*name_offset),
+                    Open::Object { room, name, name_offset, .. } => {
+                        let member = Member {
+                            name: std::mem::take(name),
+                            name_offset: *name_offset,
                             value: node,
                         };
-                        match mode {
-                            Mode::Guess => self.members.push(member(member_name)),
-                            Mode::Count => self.names.push((member_name, *name_offset)),
-                            Mode::Exact => members.push(member(member_name)),
-                        }
-                        *count += 1;
-                        self.too_many(*count)?;
+                        let count = self.plan.member(room, member);
+                        self.too_many(count)?;
                         self.skip_ws();
                         match self.peek() {
                             Some(b',') => {
@@ -784,7 +904,7 @@ impl<'a, 'l> Parser<'a, 'l> {
                                 self.skip_ws();
                                 let (next, next_offset) = self.member_name()?;
                                 *name = next;
-                                *name_offset = next_offset;
+                                *name_offset = offset_u32(next_offset);
                                 continue 'value;
                             }
                             Some(b'}') => self.pos += 1,
@@ -798,83 +918,23 @@ impl<'a, 'l> Parser<'a, 'l> {
                         }
                     }
                 }
-                // The innermost container closed: its entries move into an exact box (one
-                // pass), or the exact room is boxed as it is; the counting pass's is empty.
+                // The innermost container closed: its plan gives its entries.
                 node = match open.pop() {
-                    Some(Open::Array { offset, items, count, slot, start }) => {
-                        let items = match &mut self.plan {
-                            Plan::Guess => {
-                                let start = start.min(self.items.len());
-                                self.items.drain(start..).collect::<Box<[_]>>()
-                            }
-                            Plan::Count(counts) => {
-                                counts.record(slot, count);
-                                Box::default()
-                            }
-                            Plan::Exact(_) => items.into_boxed_slice(),
-                        };
-                        node_at(Value::Array(items), offset)
+                    Some(Open::Array { offset, room }) => {
+                        Node { value: Value::Array(self.plan.close_array(room)), offset }
                     }
-                    Some(Open::Object { offset, members, count, slot, start, .. }) => {
-                        let (duplicates, members) = match &mut self.plan {
-                            Plan::Guess => {
-                                let start = start.min(self.members.len());
-                                let own = self.members.get(start..).unwrap_or_default();
-                                (check_duplicates(own), self.members.drain(start..).collect())
-                            }
-                            Plan::Count(counts) => {
-                                counts.record(slot, count);
-                                let names = self.names.get(start..).unwrap_or_default();
-                                let found = check_duplicates(names);
-                                self.names.truncate(start);
-                                (found, Box::default())
-                            }
-                            // The counting pass found none.
-                            Plan::Exact(_) => (Ok(()), members.into_boxed_slice()),
-                        };
-                        if let Err(e) = duplicates {
-                            return Err(with_path(e, &open));
-                        }
-                        node_at(Value::Object(members), offset)
-                    }
+                    Some(Open::Object { offset, room, .. }) => match self.plan.close_object(room) {
+                        Ok(members) => Node { value: Value::Object(members), offset },
+                        Err(e) => return Err(with_path(e, &open)),
+                    },
                     None => return Err(self.syntax(self.pos, "unbalanced container")),
                 };
             }
         }
     }
 
-    fn mode(&self) -> Mode {
-        match self.plan {
-            Plan::Guess => Mode::Guess,
-            Plan::Count(_) => Mode::Count,
-            Plan::Exact(_) => Mode::Exact,
-        }
-    }
-
-    /// Room for the entries of a container being opened, and where the counting pass records
-    /// how many it has.
-    fn room<T>(&mut self) -> (Vec<T>, usize) {
-        match &mut self.plan {
-            Plan::Guess => {
-                // The shared stacks start with room for a typical NLF's open entries, so that a
-                // license grows them at most once.
-                if self.items.capacity() == 0 {
-                    self.items.reserve(16);
-                }
-                if self.members.capacity() == 0 {
-                    self.members.reserve(16);
-                }
-                (Vec::new(), 0)
-            }
-            Plan::Count(counts) => {
-                counts.small.push(0);
-                (Vec::new(), counts.small.len() - 1)
-            }
-            Plan::Exact(counts) => (Vec::with_capacity(counts.next()), 0),
-        }
-    }
-
     /// A member name and the `:` after it, leaving the position at the member's value.
+    #[inline]
     fn member_name(&mut self) -> Result<(Cow<'a, str>, usize), Error> {
         let name_offset = self.pos;
         match self.peek() {
@@ -918,12 +978,33 @@ impl<'a, 'l> Parser<'a, 'l> {
 
     /// A string, unescaped; with `keep` false, only checked (every error and limit the same),
     /// and an escaped one comes back empty instead of copied.
+    #[inline]
     fn string(&mut self, keep: bool) -> Result<Cow<'a, str>, Error> {
         let open = self.pos;
-        self.pos += 1; // '"'
-        let start = self.pos;
-        // Fast path: no escapes, borrow. Skip the plain run eight bytes at a time.
-        self.pos = next_special(self.bytes, start).unwrap_or(self.bytes.len());
+        let start = open + 1; // after '"'
+                              // Fast path: no escapes, borrow. Skip the plain run eight bytes at a time.
+        let end = next_special(self.bytes, start).unwrap_or(self.bytes.len());
+        if self.bytes.get(end) == Some(&b'"') {
+            let s = self.src.get(start..end).unwrap_or_default();
+            if s.len() <= self.limits.max_string_len {
+                self.pos = end + 1;
+                return Ok(Cow::Borrowed(s));
+            }
+        }
+        self.pos = end;
+        self.string_rest(open, start, keep)
+    }
+
+    /// [`Parser::string`] from its first special byte (at the position) on: an escape, the
+    /// end of a plain string over the length limit, or an error. Kept apart so that the common
+    /// case stays small enough to inline.
+    #[inline(never)]
+    fn string_rest(
+        &mut self,
+        open: usize,
+        start: usize,
+        keep: bool,
+    ) -> Result<Cow<'a, str>, Error> {
         loop {
             match self.peek() {
                 Some(b'"') => {
@@ -1128,7 +1209,7 @@ impl<'a, 'l> Parser<'a, 'l> {
         if !v.is_finite() {
             return Err(self.syntax(start, "number is too large for binary64 (I-JSON)"));
         }
-        if let Plan::Exact(_) = self.plan {
+        if !P::CHECK_NUMBERS {
             // The counting pass checked this very text.
             return Ok(v);
         }
@@ -1272,17 +1353,28 @@ impl Named for (Cow<'_, str>, usize) {
     }
 }
 
+/// Objects of at most this many members are checked pair by pair, larger ones by sorting.
+const SMALL_OBJECT: usize = 16;
+
 /// The path is left empty: [`with_path`] fills it in, and [`parse`] names the top-level object.
 fn check_duplicates<T: Named>(members: &[T]) -> Result<(), Error> {
-    let dup = if members.len() <= 16 {
+    let dup = if members.len() <= SMALL_OBJECT {
+        // Each name sets one of 64 bits picked by its length, first and last byte; only a name
+        // whose bit is already set can repeat an earlier one, and only it is compared with them.
+        let mut seen = 0u64;
         let mut found = None;
-        'outer: for (i, m) in members.iter().enumerate() {
-            for earlier in members.iter().take(i) {
-                if earlier.name() == m.name() {
-                    found = Some(m);
-                    break 'outer;
-                }
+        for (i, m) in members.iter().enumerate() {
+            let name = m.name().as_bytes();
+            let first = usize::from(name.first().copied().unwrap_or(0));
+            let last = usize::from(name.last().copied().unwrap_or(0));
+            let bit = 1u64 << ((name.len() ^ first.wrapping_mul(5) ^ last.wrapping_mul(3)) & 63);
+            if seen & bit != 0
+                && members.iter().take(i).any(|earlier| earlier.name().as_bytes() == name)
+            {
+                found = Some(m);
+                break;
             }
+            seen |= bit;
         }
         found
     } else {
@@ -1440,7 +1532,7 @@ mod tests {
     /// The one-pass reading of `text`, after checking that the two-pass one gives the same
     /// tree or the same error.
     fn both(text: &str, limits: &Limits) -> Result<Node<'static>, Error> {
-        let one = read(text, limits, Plan::Guess).map(|(node, _)| node.into_owned());
+        let one = read(text, limits, OnePass::default()).map(|(node, _)| node.into_owned());
         let two = two_passes(text, limits).map(Node::into_owned);
         assert_eq!(one, two, "one pass and two passes differ on {text:?}");
         one
@@ -1593,6 +1685,42 @@ mod tests {
             // With a fraction or an exponent, the general path: the same value.
             let long = format!("{text}.{}", "0".repeat(pad + 1));
             proptest::prop_assert_eq!(p(&long).map(|node| node.value), Ok(Value::Number(general)));
+        }
+    }
+
+    proptest::proptest! {
+        /// The duplicate check of small objects (a bit per name, bytes compared only where bits
+        /// meet) and of large ones (sorting) report what comparing every pair reports: the
+        /// first name in the document that repeats an earlier one.
+        #[test]
+        fn duplicate_check_matches_every_pair(names in proptest::collection::vec("[ab]{0,3}|[a-z]{1,9}", 0..40)) {
+            let members: Vec<(Cow<'_, str>, usize)> =
+                names.iter().enumerate().map(|(i, n)| (Cow::from(n.as_str()), i)).collect();
+            let naive = members
+                .iter()
+                .enumerate()
+                .find(|(i, m)| members.iter().take(*i).any(|e| e.0 == m.0))
+                .map(|(_, m)| m.1);
+            let found = match check_duplicates(&members) {
+                Ok(()) => None,
+                Err(Error::DuplicateMember { offset, .. }) => Some(offset),
+                Err(e) => return Err(proptest::test_runner::TestCaseError::fail(e.to_string())),
+            };
+            proptest::prop_assert_eq!(found, naive);
+            // The small path on every prefix that fits it.
+            for len in 0..=members.len().min(SMALL_OBJECT) {
+                let prefix = members.get(..len).unwrap_or_default();
+                let naive = prefix
+                    .iter()
+                    .enumerate()
+                    .find(|(i, m)| prefix.iter().take(*i).any(|e| e.0 == m.0))
+                    .map(|(_, m)| m.1);
+                let found = check_duplicates(prefix).err().map(|e| match e {
+                    Error::DuplicateMember { offset, .. } => offset,
+                    _ => usize::MAX,
+                });
+                proptest::prop_assert_eq!(found, naive);
+            }
         }
     }
 
