@@ -32,11 +32,25 @@ fn path(rel: &str) -> String {
     testdata().join(rel).display().to_string()
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("nlf-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A directory of its own for one test, removed when the test ends, passed or not (the
+/// tests used to leave theirs in the system's temporary directory).
+struct TempDir(tempfile::TempDir);
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<std::path::Path> for TempDir {
+    fn as_ref(&self) -> &std::path::Path {
+        self.0.path()
+    }
+}
+
+fn temp_dir(name: &str) -> TempDir {
+    TempDir(tempfile::Builder::new().prefix(&format!("nlf-cli--{name}-")).tempdir().unwrap())
 }
 
 #[test]
@@ -143,7 +157,6 @@ fn keygen_sign_issue_key_and_verify_round_trip() {
     // The demo vendor did not sign these.
     let o = nlf(&["verify", "--trust", &path("demo/trust"), &format!("{d}/fp.nlf")]);
     assert_eq!(o.status.code(), Some(1));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -281,7 +294,6 @@ fn status_does_not_read_the_cluster_state_as_a_license() {
     let o = nlf(&[&args[..], &[flat.as_str()]].concat());
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("--cluster"), "{}", text(&o));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Every finding reaches the text output: those of listed packages beside their row, without
@@ -316,7 +328,6 @@ fn status_prints_findings_of_unlisted_packages_too() {
     // Beside a row, a finding reads without its package name.
     assert!(out.contains(" node demo-03 is offline"), "{out}");
     assert!(!out.contains("snapmirror: node demo-03"), "{out}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Output to a reader that has gone (`nlf status … | head`) ends quietly, not in a panic.
@@ -373,11 +384,10 @@ fn inputs_are_read_up_to_the_limit_only() {
     let err = &v["inputs"][0]["error"];
     assert_eq!(err["kind"], "limit_exceeded");
     assert!(err["message"].as_str().unwrap().contains("314572800"), "{err}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A copy of testdata/demo to change.
-fn demo_copy(name: &str) -> std::path::PathBuf {
+fn demo_copy(name: &str) -> TempDir {
     let dir = temp_dir(name);
     for sub in ["licenses", "trust"] {
         std::fs::create_dir_all(dir.join(sub)).unwrap();
@@ -410,7 +420,6 @@ fn status_memory_does_not_grow_with_the_number_of_inputs() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert_eq!(text(&o).matches("signature_invalid").count(), 12, "{}", text(&o));
     assert!(text(&o).contains("Cluster democluster"), "{}", text(&o));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A FIFO is refused at once (opening it would wait for a writer forever).
@@ -426,7 +435,6 @@ fn a_fifo_argument_is_refused_not_waited_on() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("not a regular file"), "{}", text(&o));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// One unreadable file among the licenses is reported with the others judged, not the end of
@@ -448,7 +456,6 @@ fn status_reports_an_unreadable_license_file_and_judges_the_rest() {
     assert_eq!(v["errors"].as_array().unwrap().len(), 1, "{v}");
     assert_eq!(v["errors"][0]["error"]["kind"], "io");
     assert!(v["num_records"].as_u64().unwrap() > 0);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Trust files whose names are not UTF-8 keep distinct ids (their lossy names) instead of all
@@ -472,7 +479,6 @@ fn trust_files_with_non_utf8_names_do_not_clash() {
     assert!(!text(&o).contains("already holds"), "{}", text(&o));
     // No key secret is trusted, so the keys themselves are invalid: exit 1, not a usage error.
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The private key and the key secret are readable by their owner only.
@@ -488,7 +494,6 @@ fn keygen_writes_private_material_owner_only() {
     assert_eq!(mode("v.key.pem"), 0o600);
     assert_eq!(mode("v.secret.pem"), 0o600);
     assert_eq!(mode("v.pub.pem") & 0o077 & !0o044, 0, "the public key need not be secret");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Text from a license cannot drive the terminal: control characters are shown escaped.
@@ -674,7 +679,6 @@ fn status_table_columns_fit_long_names() {
             "misaligned:\n{out}"
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// With --json every error is one object {"code", "kind", "message"} (code only where ONTAP has

@@ -21,11 +21,25 @@ fn path(rel: &str) -> String {
     testdata().join(rel).display().to_string()
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("nlf-cli-status-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A directory of its own for one test, removed when the test ends, passed or not (the
+/// tests used to leave theirs in the system's temporary directory).
+struct TempDir(tempfile::TempDir);
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<std::path::Path> for TempDir {
+    fn as_ref(&self) -> &std::path::Path {
+        self.0.path()
+    }
+}
+
+fn temp_dir(name: &str) -> TempDir {
+    TempDir(tempfile::Builder::new().prefix(&format!("nlf-cli-status--{name}-")).tempdir().unwrap())
 }
 
 /// The FabricPool NLF of the demo (1 TiB) with 1.5 TiB used, given once and given twice (the
@@ -97,7 +111,6 @@ fn unverified_status_is_loud() {
     let o = nlf(&["status", "--trust", &path("demo/trust"), "--cluster", &cluster, &doc]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("1115142"), "{}", text(&o));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// A negative leeway would end licenses before their expiry: a usage error (exit 2).
