@@ -14,6 +14,10 @@
 //! GET collection and POST p50/p99, idle and while 32 background clients mix GETs with
 //! installs and deletes at 250, 500, 1,000 and 2,000 requests per second and then as fast as
 //! they can (saturating), and GET by name requests per second (one client, and 32 clients).
+//! Each GET collection sample is followed by the same samples of the bare route in the same
+//! conditions (the baseline: what HTTP and the machine's queues cost with no server work), and
+//! a last run has the 32 saturating clients GET the bare route alone: the floor a saturating
+//! closed loop sets on this machine whatever the server does.
 //! The servers run on their own tokio runtime, the clients on another.
 
 // criterion_group! generates undocumented functions.
@@ -248,10 +252,20 @@ fn criterion_groups(c: &mut Criterion, s: &Setup) {
 /// the clients together send about that many requests per second (each one every 32/rate
 /// seconds, a late one not made up for); without, each sends its next request as soon as the
 /// last is answered, which keeps the machine saturated whatever a request costs.
-fn background(s: &Setup, stop: &Arc<AtomicBool>, done: &Arc<AtomicU64>, rate: Option<f64>) {
+///
+/// With `bare`, every request is instead a GET of the bare route: the same clients and bytes
+/// with no server work, the floor a saturating closed loop sets on this machine.
+fn background(
+    s: &Setup,
+    stop: &Arc<AtomicBool>,
+    done: &Arc<AtomicU64>,
+    rate: Option<f64>,
+    bare: bool,
+) {
     for task in 0..32u64 {
         let (http, base, stop, done) =
             (s.http.clone(), s.base.clone(), Arc::clone(stop), Arc::clone(done));
+        let bare = bare.then(|| s.bare.clone());
         s.rt.spawn(async move {
             let mut rng = 0x9E37_79B9_7F4A_7C15u64 ^ task;
             let texts: Vec<(u64, String)> = (0..4)
@@ -273,6 +287,11 @@ fn background(s: &Setup, stop: &Arc<AtomicBool>, done: &Arc<AtomicU64>, rate: Op
                 rng ^= rng >> 7;
                 rng ^= rng << 17;
                 let (serial, text) = &texts[(rng % 4) as usize];
+                if let Some(url) = &bare {
+                    get(&http, url).await;
+                    done.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
                 match rng % 10 {
                     0 => install(&http, &base, text).await,
                     1 => {
@@ -295,7 +314,8 @@ fn background(s: &Setup, stop: &Arc<AtomicBool>, done: &Arc<AtomicU64>, rate: Op
 /// 4 ms, an install every 20 ms, each install followed by an untimed delete), so that the
 /// measuring client adds a light load of its own rather than a saturating one; then GET by
 /// name as fast as one client can.
-fn timed(s: &Setup, label: &str) {
+/// With `only_gets`, the GETs alone (collection and bare route).
+fn timed(s: &Setup, label: &str, only_gets: bool) {
     let collection = format!("{}{COLLECTION}?fields=*", s.base);
     let paced = |period: Duration, n: u64, f: &mut dyn FnMut(u64) -> Duration| {
         let start = Instant::now();
@@ -320,6 +340,21 @@ fn timed(s: &Setup, label: &str) {
         ms(p50),
         ms(p99)
     );
+    // The baseline in the same conditions: the bare route, the same bytes, no server work.
+    let bare = paced(Duration::from_millis(4), 1000, &mut |_| {
+        let t = Instant::now();
+        s.rt.block_on(get(&s.http, &s.bare));
+        t.elapsed()
+    });
+    let (p50, p99) = percentiles(bare);
+    println!(
+        "{label}: baseline GET bare route p50 {:.3} ms, p99 {:.3} ms (1000 requests)",
+        ms(p50),
+        ms(p99)
+    );
+    if only_gets {
+        return;
+    }
     let posts = paced(Duration::from_millis(20), 200, &mut |i| {
         let serial = 3_000_000 + i;
         let text = v1("CDMI", serial);
@@ -350,17 +385,19 @@ fn timed(s: &Setup, label: &str) {
 
 /// [`timed`] while [`background`] runs at `rate` (or saturating), and what the background
 /// clients were served meanwhile.
-fn under_load(s: &Setup, rate: Option<f64>) {
+/// With `bare`, the background clients GET the bare route instead (saturating only).
+fn under_load(s: &Setup, rate: Option<f64>, bare: bool) {
     let (stop, done) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
-    background(s, &stop, &done, rate);
+    background(s, &stop, &done, rate, bare);
     std::thread::sleep(Duration::from_millis(500));
     let t = Instant::now();
     let before = done.load(Ordering::Relaxed);
-    let label = match rate {
-        Some(r) => format!("under 32 clients at {r:.0} requests/s"),
-        None => "under 32 saturating clients".to_owned(),
+    let label = match (rate, bare) {
+        (_, true) => "under 32 saturating clients of the bare route".to_owned(),
+        (Some(r), false) => format!("under 32 clients at {r:.0} requests/s"),
+        (None, false) => "under 32 saturating clients".to_owned(),
     };
-    timed(s, &label);
+    timed(s, &label, bare);
     let served = done.load(Ordering::Relaxed) - before;
     println!(
         "{label}: background served {served} requests in {:.1} s ({:.0}/s)",
@@ -407,10 +444,11 @@ fn main() {
     if !args.iter().any(|a| a == "--bench") || args.iter().any(|a| a == "--list" || a == "--test") {
         return;
     }
-    timed(&s, "idle");
+    timed(&s, "idle", false);
     by_name_throughput(&s);
     for rate in [250.0, 500.0, 1000.0, 2000.0] {
-        under_load(&s, Some(rate));
+        under_load(&s, Some(rate), false);
     }
-    under_load(&s, None);
+    under_load(&s, None, false);
+    under_load(&s, None, true);
 }
