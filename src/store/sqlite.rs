@@ -938,3 +938,122 @@ fn append_log(conn: &Connection, entry: &LogEntry) -> Result<(), StoreError> {
         .execute(params![time(entry.at), entry.actor, entry.action.as_str(), text])?;
     Ok(())
 }
+
+/// A COMMIT that fails (here made to by SQLite's commit hook, which turns it into a rollback):
+/// the public API has no way to make one fail on demand, so these tests sit beside the code.
+#[cfg(all(test, feature = "issuer"))]
+mod failed_commit {
+    use super::*;
+    use crate::key28::{issue, package_code, KeyFields};
+    use crate::Scope;
+
+    const SECRET: [u8; 32] = [3; 32];
+
+    fn key(serial: u64) -> String {
+        let fields = KeyFields {
+            scope: Scope::Site,
+            package_code: package_code("NFS").unwrap(),
+            serial_number: serial,
+            expiry: None,
+            evaluation: false,
+        };
+        issue(&fields, &SECRET).unwrap().to_string()
+    }
+
+    fn open(path: &Path) -> Store {
+        let mut keyring = Keyring::new();
+        keyring.insert_key_secret("s", &SECRET).unwrap();
+        Store::open(path, keyring, Catalog::builtin()).unwrap()
+    }
+
+    fn cluster() -> ClusterState {
+        serde_json::from_value(serde_json::json!({"name": "c1", "serial_number": "900",
+            "nodes": [{"name": "n0", "serial_number": "100"}]}))
+        .unwrap()
+    }
+
+    /// Serial numbers of the installed licenses and the number of log entries, as this
+    /// connection sees them and as a fresh one does.
+    fn state(store: &Store, path: &Path) -> [(Vec<String>, usize); 2] {
+        let of = |s: &Store| {
+            let mut serials: Vec<String> = s
+                .installed()
+                .unwrap()
+                .iter()
+                .map(|l| l.id().serial_number().as_str().to_owned())
+                .collect();
+            serials.sort();
+            (serials, s.log().unwrap().len())
+        };
+        [of(store), of(&open(path))]
+    }
+
+    fn fail_commits(store: &Store, fail: bool) {
+        if fail {
+            store.conn.commit_hook(Some(|| true));
+        } else {
+            store.conn.commit_hook(None::<fn() -> bool>);
+        }
+    }
+
+    #[test]
+    fn a_batch_whose_commit_fails_leaves_the_store_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("licenses.db");
+        let mut store = open(&path);
+        let (c, p) = (cluster(), Policy::default());
+        let now = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(20_000);
+        store.install(key(1).as_bytes(), "me", &c, now, &p).unwrap();
+        let before = state(&store, &path);
+        assert_eq!(before[0], before[1]);
+        assert_eq!(before[0].0.len(), 1);
+
+        fail_commits(&store, true);
+        let mut inside = Vec::new();
+        let result = store.batch(|s| {
+            inside.push(s.install(key(2).as_bytes(), "me", &c, now, &p).is_ok());
+            let target =
+                DeleteTarget::Package { package: "nfs".to_owned(), serial: before[0].0[0].clone() };
+            inside.push(s.delete(&target, "me", &c, now, &p).is_ok());
+            // Inside the batch both changes are seen.
+            inside.push(s.installed().map(|set| set.len()).ok() == Some(1));
+        });
+        fail_commits(&store, false);
+        assert_eq!(inside, [true, true, true], "the changes themselves succeed");
+        assert!(matches!(result, Err(StoreError::Database(_))), "{result:?}");
+        assert!(store.conn.is_autocommit(), "no transaction is left open");
+        // Neither change, nor their log entries, is in the store: not in what this connection
+        // remembered, not on disk.
+        assert_eq!(state(&store, &path), before);
+
+        // The next change starts clean and is kept.
+        store.install(key(3).as_bytes(), "me", &c, now, &p).unwrap();
+        let after = state(&store, &path);
+        assert_eq!(after[0], after[1]);
+        assert_eq!(after[0].0.len(), 2);
+        assert_eq!(after[0].1, before[0].1 + 1);
+    }
+
+    #[test]
+    fn a_change_whose_commit_fails_leaves_the_store_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("licenses.db");
+        let mut store = open(&path);
+        let (c, p) = (cluster(), Policy::default());
+        let now = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(20_000);
+        store.install(key(1).as_bytes(), "me", &c, now, &p).unwrap();
+        let before = state(&store, &path);
+
+        fail_commits(&store, true);
+        let failed = store.install(key(2).as_bytes(), "me", &c, now, &p);
+        fail_commits(&store, false);
+        assert!(matches!(failed, Err(StoreError::Database(_))), "{failed:?}");
+        assert!(store.conn.is_autocommit());
+        assert_eq!(state(&store, &path), before);
+
+        store.install(key(2).as_bytes(), "me", &c, now, &p).unwrap();
+        let after = state(&store, &path);
+        assert_eq!(after[0], after[1]);
+        assert_eq!(after[0].0.len(), 2);
+    }
+}
