@@ -24,7 +24,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{
@@ -308,6 +308,37 @@ fn identity(id: &LicenseId) -> Result<String, StoreError> {
     serde_json::to_string(id).map_err(|e| StoreError::Schema(format!("identity: {e}")))
 }
 
+/// Switch `conn`'s database to write-ahead logging (a no-op once it is).
+///
+/// The switch is the one step the busy timeout does not cover: when several connections open a
+/// database that does not exist yet at the same instant, each switching it while the others
+/// read its header, SQLite answers one of two connections upgrading their read locks with
+/// SQLITE_BUSY at once, without calling the busy handler (waiting could deadlock). The loser's
+/// statement has released its lock by then, so the switch is tried again, after a pause that
+/// grows from 1 ms to 50 ms, until [`BUSY_TIMEOUT`] has passed.
+fn use_wal(conn: &Connection) -> Result<(), StoreError> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(mode) => {
+                return Err(StoreError::Schema(format!(
+                    "the database would not switch to write-ahead logging (journal mode {mode})"
+                )))
+            }
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && Instant::now() < deadline =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 impl Store {
     /// Open (creating it when absent) the store at `path`, bring its schema up to date, and
     /// use `keyring` to verify what it loads and installs.
@@ -318,12 +349,7 @@ impl Store {
     pub fn open(path: &Path, keyring: Keyring, catalog: Catalog) -> Result<Store, StoreError> {
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::Schema(format!(
-                "the database would not switch to write-ahead logging (journal mode {mode})"
-            )));
-        }
+        use_wal(&conn)?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
