@@ -12,8 +12,10 @@
 //!
 //! Then, outside criterion's measurement, timed loops that print per-request percentiles:
 //! GET collection and POST p50/p99, idle and while 32 background clients mix GETs with
-//! installs and deletes at 250, 500, 1,000 and 2,000 requests per second and then as fast as
-//! they can (saturating), and GET by name requests per second (one client, and 32 clients).
+//! installs and deletes (one change in five) at 250, 500, 1,000 and 2,000 requests per second
+//! and then as fast as they can (saturating); saturating again with issue 12's load-test mix
+//! (20,000 GETs to 2,000 installs and deletes, one change in eleven); and GET by name requests
+//! per second (one client, and 32 clients).
 //! Each GET collection sample is followed by the same samples of the bare route in the same
 //! conditions (the baseline: what HTTP and the machine's queues cost with no server work), and
 //! a last run has the 32 saturating clients GET the bare route alone: the floor a saturating
@@ -255,17 +257,29 @@ fn criterion_groups(c: &mut Criterion, s: &Setup) {
 ///
 /// With `bare`, every request is instead a GET of the bare route: the same clients and bytes
 /// with no server work, the floor a saturating closed loop sets on this machine.
+/// What the 32 background clients send.
+#[derive(Clone, Copy, PartialEq)]
+enum Mix {
+    /// One change in five: 10 % installs, 10 % deletes, 30 % GET collection, 50 % GET by name.
+    Heavy,
+    /// Issue 12's load test: 20,000 GETs to 2,000 installs and deletes, one change in eleven
+    /// (half installs, half deletes), the GETs split as in `Heavy` (3 collection to 5 by name).
+    Issue,
+    /// The bare route and nothing else.
+    Bare,
+}
+
 fn background(
     s: &Setup,
     stop: &Arc<AtomicBool>,
     done: &Arc<AtomicU64>,
     rate: Option<f64>,
-    bare: bool,
+    mix: Mix,
 ) {
     for task in 0..32u64 {
         let (http, base, stop, done) =
             (s.http.clone(), s.base.clone(), Arc::clone(stop), Arc::clone(done));
-        let bare = bare.then(|| s.bare.clone());
+        let bare = (mix == Mix::Bare).then(|| s.bare.clone());
         s.rt.spawn(async move {
             let mut rng = 0x9E37_79B9_7F4A_7C15u64 ^ task;
             let texts: Vec<(u64, String)> = (0..4)
@@ -292,17 +306,19 @@ fn background(
                     done.fetch_add(1, Ordering::Relaxed);
                     continue;
                 }
-                match rng % 10 {
-                    0 => install(&http, &base, text).await,
-                    1 => {
-                        delete(&http, &base, "cdmi", *serial).await;
-                    }
-                    2..=4 => {
-                        get(&http, &format!("{base}{COLLECTION}?fields=*")).await;
-                    }
-                    _ => {
-                        get(&http, &format!("{base}{COLLECTION}/nfs")).await;
-                    }
+                // Slots of 40 (Heavy) or 44 (Issue): installs, deletes, collection, by name.
+                let (slot, ends) = match mix {
+                    Mix::Issue => (rng % 44, [2, 4, 19]),
+                    _ => (rng % 40, [4, 8, 20]),
+                };
+                if slot < ends[0] {
+                    install(&http, &base, text).await;
+                } else if slot < ends[1] {
+                    delete(&http, &base, "cdmi", *serial).await;
+                } else if slot < ends[2] {
+                    get(&http, &format!("{base}{COLLECTION}?fields=*")).await;
+                } else {
+                    get(&http, &format!("{base}{COLLECTION}/nfs")).await;
                 }
                 done.fetch_add(1, Ordering::Relaxed);
             }
@@ -386,18 +402,19 @@ fn timed(s: &Setup, label: &str, only_gets: bool) {
 /// [`timed`] while [`background`] runs at `rate` (or saturating), and what the background
 /// clients were served meanwhile.
 /// With `bare`, the background clients GET the bare route instead (saturating only).
-fn under_load(s: &Setup, rate: Option<f64>, bare: bool) {
+fn under_load(s: &Setup, rate: Option<f64>, mix: Mix) {
     let (stop, done) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
-    background(s, &stop, &done, rate, bare);
+    background(s, &stop, &done, rate, mix);
     std::thread::sleep(Duration::from_millis(500));
     let t = Instant::now();
     let before = done.load(Ordering::Relaxed);
-    let label = match (rate, bare) {
-        (_, true) => "under 32 saturating clients of the bare route".to_owned(),
-        (Some(r), false) => format!("under 32 clients at {r:.0} requests/s"),
-        (None, false) => "under 32 saturating clients".to_owned(),
+    let label = match (rate, mix) {
+        (_, Mix::Bare) => "under 32 saturating clients of the bare route".to_owned(),
+        (_, Mix::Issue) => "under 32 saturating clients, issue 12's mix".to_owned(),
+        (Some(r), Mix::Heavy) => format!("under 32 clients at {r:.0} requests/s"),
+        (None, Mix::Heavy) => "under 32 saturating clients".to_owned(),
     };
-    timed(s, &label, bare);
+    timed(s, &label, mix == Mix::Bare);
     let served = done.load(Ordering::Relaxed) - before;
     println!(
         "{label}: background served {served} requests in {:.1} s ({:.0}/s)",
@@ -447,8 +464,9 @@ fn main() {
     timed(&s, "idle", false);
     by_name_throughput(&s);
     for rate in [250.0, 500.0, 1000.0, 2000.0] {
-        under_load(&s, Some(rate), false);
+        under_load(&s, Some(rate), Mix::Heavy);
     }
-    under_load(&s, None, false);
-    under_load(&s, None, true);
+    under_load(&s, None, Mix::Heavy);
+    under_load(&s, None, Mix::Issue);
+    under_load(&s, None, Mix::Bare);
 }
