@@ -308,6 +308,18 @@ fn identity(id: &LicenseId) -> Result<String, StoreError> {
     serde_json::to_string(id).map_err(|e| StoreError::Schema(format!("identity: {e}")))
 }
 
+/// A license row as an install adds it.
+const INSERT_LICENSE: &str =
+    "INSERT INTO license (identity, text, installed_at, installed_by) VALUES (?1, ?2, ?3, ?4)";
+
+/// What a change's body leaves for [`Store::change`]: its result (a refusal included), the set
+/// after it, and the clock guard's new mark.
+struct Done<T> {
+    result: Result<T, StoreError>,
+    after: Arc<Loaded>,
+    mark: DateTime<Utc>,
+}
+
 /// Switch `conn`'s database to write-ahead logging (a no-op once it is).
 ///
 /// The switch is the one step the busy timeout does not cover: when several connections open a
@@ -470,6 +482,31 @@ impl Store {
         (&mut self.conn, reading, self.batch_open)
     }
 
+    /// Run one change: begin its transaction (a savepoint inside an open batch), load the set
+    /// and the clock guard's mark, run `body` on them, write the mark `body` leaves, commit, and
+    /// remember the set after the change. A refusal `body` returns as its result is committed
+    /// with its log entry like a success; an error `body` returns undoes everything (the
+    /// transaction is dropped unfinished), and so does a failed commit.
+    fn change<T>(
+        &mut self,
+        body: impl FnOnce(
+            &Connection,
+            &Reading<'_>,
+            Arc<Loaded>,
+            Option<DateTime<Utc>>,
+        ) -> Result<Done<T>, StoreError>,
+    ) -> Result<T, StoreError> {
+        let (conn, reading, batch_open) = self.parts();
+        let tx = begin(&mut *conn, batch_open)?;
+        let (version, loaded) = reading.loaded(&tx)?;
+        let mark = read_mark(&tx)?;
+        let done = body(&tx, &reading, loaded, mark)?;
+        write_mark(&tx, done.mark)?;
+        tx.commit()?;
+        reading.remember(conn, version, done.after);
+        done.result
+    }
+
     /// The installed licenses (rows that do not verify are left out: see [`Store::load`]).
     ///
     /// # Errors
@@ -538,16 +575,11 @@ impl Store {
         now: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<Assessment, StoreError> {
-        let (conn, reading, batch_open) = self.parts();
-        let tx = begin(&mut *conn, batch_open)?;
-        let (version, loaded) = reading.loaded(&tx)?;
-        let mark = read_mark(&tx)?;
-        let (assessment, new_mark) =
-            rules::judge(&loaded.set, mark, cluster, now, policy, reading.catalog);
-        write_mark(&tx, new_mark)?;
-        tx.commit()?;
-        reading.remember(conn, version, loaded);
-        Ok(assessment)
+        self.change(|_, reading, loaded, mark| {
+            let (assessment, mark) =
+                rules::judge(&loaded.set, mark, cluster, now, policy, reading.catalog);
+            Ok(Done { result: Ok(assessment), after: loaded, mark })
+        })
     }
 
     /// Install every license in `request`, atomically (see [`super::plan_install`]).
@@ -562,71 +594,73 @@ impl Store {
         now: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<InstallOutcome, StoreError> {
-        let (conn, reading, batch_open) = self.parts();
-        let tx = begin(&mut *conn, batch_open)?;
-        let (version, loaded) = reading.loaded(&tx)?;
-        let g = rules::guard(read_mark(&tx)?, now, policy);
-        let plan = rules::plan_install(
-            &loaded.set,
-            request,
-            reading.keyring,
-            reading.catalog,
-            reading.limits,
-            cluster,
-            g.at,
-            policy,
-        );
-        let summary = request_summary(request);
-        let rollback_at = g.rollback.as_ref().map(|_| now);
-        let result = match plan {
-            Ok(plan) => {
-                for l in &plan.added {
-                    retire(&tx, l.id(), g.at, "replaced")?;
-                    tx.prepare_cached(
-                        "INSERT INTO license (identity, text, installed_at, installed_by) VALUES (?1, ?2, ?3, ?4)",
-                    )?
-                    .execute(params![identity(l.id())?, l.text(), time(g.at), actor])?;
-                }
-                let entry = log_entry(
-                    g.at,
-                    actor,
-                    Action::Install,
-                    summary,
-                    Ok((plan.log_changes(), rollback_at)),
-                );
-                append_log(&tx, &entry)?;
-                let mut packages: Vec<String> = Vec::new();
-                for o in &plan.outcomes {
-                    for f in plan.set.get(&o.id).map(Installed::features).unwrap_or_default() {
-                        let name = f.package().to_ascii_lowercase();
-                        if !packages.contains(&name) {
-                            packages.push(name);
+        self.change(|tx, reading, loaded, mark| {
+            let g = rules::guard(mark, now, policy);
+            let plan = rules::plan_install(
+                &loaded.set,
+                request,
+                reading.keyring,
+                reading.catalog,
+                reading.limits,
+                cluster,
+                g.at,
+                policy,
+            );
+            let summary = request_summary(request);
+            let rollback_at = g.rollback.as_ref().map(|_| now);
+            match plan {
+                Ok(plan) => {
+                    for l in &plan.added {
+                        retire(tx, l.id(), g.at, "replaced")?;
+                        tx.prepare_cached(INSERT_LICENSE)?.execute(params![
+                            identity(l.id())?,
+                            l.text(),
+                            time(g.at),
+                            actor
+                        ])?;
+                    }
+                    let entry = log_entry(
+                        g.at,
+                        actor,
+                        Action::Install,
+                        summary,
+                        Ok((plan.log_changes(), rollback_at)),
+                    );
+                    append_log(tx, &entry)?;
+                    let mut packages: Vec<String> = Vec::new();
+                    for o in &plan.outcomes {
+                        for f in plan.set.get(&o.id).map(Installed::features).unwrap_or_default() {
+                            let name = f.package().to_ascii_lowercase();
+                            if !packages.contains(&name) {
+                                packages.push(name);
+                            }
                         }
                     }
+                    let unusable = unusable_after(
+                        &loaded.unusable,
+                        plan.added.iter().map(|l| l.id().clone()),
+                    )?;
+                    let after = Arc::new(Loaded { set: plan.set, unusable });
+                    let outcome = InstallOutcome {
+                        outcomes: plan.outcomes,
+                        packages,
+                        replaced: plan.replaced,
+                        at: g.at,
+                        rollback: g.rollback,
+                    };
+                    Ok(Done { result: Ok(outcome), after, mark: g.mark })
                 }
-                let unusable =
-                    unusable_after(&loaded.unusable, plan.added.iter().map(|l| l.id().clone()))?;
-                let after = Arc::new(Loaded { set: plan.set, unusable });
-                let outcome = InstallOutcome {
-                    outcomes: plan.outcomes,
-                    packages,
-                    replaced: plan.replaced,
-                    at: g.at,
-                    rollback: g.rollback,
-                };
-                (Ok(outcome), after)
+                Err(refusal) => {
+                    let entry = log_entry(g.at, actor, Action::Install, summary, Err(&refusal));
+                    append_log(tx, &entry)?;
+                    Ok(Done {
+                        result: Err(StoreError::Refused(refusal)),
+                        after: loaded,
+                        mark: g.mark,
+                    })
+                }
             }
-            Err(refusal) => {
-                let entry = log_entry(g.at, actor, Action::Install, summary, Err(&refusal));
-                append_log(&tx, &entry)?;
-                (Err(StoreError::Refused(refusal)), loaded)
-            }
-        };
-        write_mark(&tx, g.mark)?;
-        tx.commit()?;
-        let (result, after) = result;
-        reading.remember(conn, version, after);
-        result
+        })
     }
 
     /// Delete what `target` names (see [`super::plan_delete`]).
@@ -642,48 +676,50 @@ impl Store {
         now: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<DeleteOutcome, StoreError> {
-        let (conn, reading, batch_open) = self.parts();
-        let tx = begin(&mut *conn, batch_open)?;
-        let (version, loaded) = reading.loaded(&tx)?;
-        let g = rules::guard(read_mark(&tx)?, now, policy);
-        let plan = rules::plan_delete(&loaded.set, target, reading.catalog, cluster, g.at, policy);
-        let rollback_at = g.rollback.as_ref().map(|_| now);
-        let result = match plan {
-            Ok(plan) => {
-                let mut changes = Vec::new();
-                for l in &plan.removed {
-                    retire(&tx, l.id(), g.at, "deleted")?;
-                    changes.push(LogChange {
-                        change: "deleted".into(),
-                        license: l.id().to_string(),
-                        text: Some(l.text().to_owned()),
-                    });
+        self.change(|tx, reading, loaded, mark| {
+            let g = rules::guard(mark, now, policy);
+            let plan =
+                rules::plan_delete(&loaded.set, target, reading.catalog, cluster, g.at, policy);
+            let rollback_at = g.rollback.as_ref().map(|_| now);
+            match plan {
+                Ok(plan) => {
+                    let mut changes = Vec::new();
+                    for l in &plan.removed {
+                        retire(tx, l.id(), g.at, "deleted")?;
+                        changes.push(LogChange {
+                            change: "deleted".into(),
+                            license: l.id().to_string(),
+                            text: Some(l.text().to_owned()),
+                        });
+                    }
+                    let entry = log_entry(
+                        g.at,
+                        actor,
+                        Action::Delete,
+                        target.to_string(),
+                        Ok((changes, rollback_at)),
+                    );
+                    append_log(tx, &entry)?;
+                    let unusable = unusable_after(
+                        &loaded.unusable,
+                        plan.removed.iter().map(|l| l.id().clone()),
+                    )?;
+                    let after = Arc::new(Loaded { set: plan.set, unusable });
+                    let outcome = DeleteOutcome { removed: plan.removed, rollback: g.rollback };
+                    Ok(Done { result: Ok(outcome), after, mark: g.mark })
                 }
-                let entry = log_entry(
-                    g.at,
-                    actor,
-                    Action::Delete,
-                    target.to_string(),
-                    Ok((changes, rollback_at)),
-                );
-                append_log(&tx, &entry)?;
-                let unusable =
-                    unusable_after(&loaded.unusable, plan.removed.iter().map(|l| l.id().clone()))?;
-                let after = Arc::new(Loaded { set: plan.set, unusable });
-                (Ok(DeleteOutcome { removed: plan.removed, rollback: g.rollback }), after)
+                Err(refusal) => {
+                    let entry =
+                        log_entry(g.at, actor, Action::Delete, target.to_string(), Err(&refusal));
+                    append_log(tx, &entry)?;
+                    Ok(Done {
+                        result: Err(StoreError::Refused(refusal)),
+                        after: loaded,
+                        mark: g.mark,
+                    })
+                }
             }
-            Err(refusal) => {
-                let entry =
-                    log_entry(g.at, actor, Action::Delete, target.to_string(), Err(&refusal));
-                append_log(&tx, &entry)?;
-                (Err(StoreError::Refused(refusal)), loaded)
-            }
-        };
-        write_mark(&tx, g.mark)?;
-        tx.commit()?;
-        let (result, after) = result;
-        reading.remember(conn, version, after);
-        result
+        })
     }
 
     /// Remove expired and/or unused licenses (see [`super::plan_clean_up`]); `simulate` only
@@ -701,41 +737,43 @@ impl Store {
         now: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<CleanUpOutcome, StoreError> {
-        let (conn, reading, batch_open) = self.parts();
-        let tx = begin(&mut *conn, batch_open)?;
-        let (version, loaded) = reading.loaded(&tx)?;
-        let g = rules::guard(read_mark(&tx)?, now, policy);
-        let plan = rules::plan_clean_up(&loaded.set, what, reading.catalog, cluster, g.at, policy);
-        let mut changes = Vec::new();
-        for (l, why) in &plan.removed {
-            if !simulate {
-                retire(&tx, l.id(), g.at, "cleaned_up")?;
+        self.change(|tx, reading, loaded, mark| {
+            let g = rules::guard(mark, now, policy);
+            let plan =
+                rules::plan_clean_up(&loaded.set, what, reading.catalog, cluster, g.at, policy);
+            let mut changes = Vec::new();
+            for (l, why) in &plan.removed {
+                if !simulate {
+                    retire(tx, l.id(), g.at, "cleaned_up")?;
+                }
+                changes.push(LogChange {
+                    change: format!(
+                        "{}{why}",
+                        if simulate { "would_clean_up_" } else { "cleaned_up_" }
+                    ),
+                    license: l.id().to_string(),
+                    text: (!simulate).then(|| l.text().to_owned()),
+                });
             }
-            changes.push(LogChange {
-                change: format!(
-                    "{}{why}",
-                    if simulate { "would_clean_up_" } else { "cleaned_up_" }
-                ),
-                license: l.id().to_string(),
-                text: (!simulate).then(|| l.text().to_owned()),
-            });
-        }
-        let request =
-            format!("expired={} unused={} simulate={simulate}", what.expired, what.unused);
-        let rollback_at = g.rollback.as_ref().map(|_| now);
-        let entry = log_entry(g.at, actor, Action::CleanUp, request, Ok((changes, rollback_at)));
-        append_log(&tx, &entry)?;
-        write_mark(&tx, g.mark)?;
-        tx.commit()?;
-        let after = if simulate {
-            loaded
-        } else {
-            let unusable =
-                unusable_after(&loaded.unusable, plan.removed.iter().map(|(l, _)| l.id().clone()))?;
-            Arc::new(Loaded { set: plan.set, unusable })
-        };
-        reading.remember(conn, version, after);
-        Ok(CleanUpOutcome { removed: plan.removed, simulated: simulate, rollback: g.rollback })
+            let request =
+                format!("expired={} unused={} simulate={simulate}", what.expired, what.unused);
+            let rollback_at = g.rollback.as_ref().map(|_| now);
+            let entry =
+                log_entry(g.at, actor, Action::CleanUp, request, Ok((changes, rollback_at)));
+            append_log(tx, &entry)?;
+            let after = if simulate {
+                loaded
+            } else {
+                let unusable = unusable_after(
+                    &loaded.unusable,
+                    plan.removed.iter().map(|(l, _)| l.id().clone()),
+                )?;
+                Arc::new(Loaded { set: plan.set, unusable })
+            };
+            let outcome =
+                CleanUpOutcome { removed: plan.removed, simulated: simulate, rollback: g.rollback };
+            Ok(Done { result: Ok(outcome), after, mark: g.mark })
+        })
     }
 }
 
