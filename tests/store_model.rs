@@ -10,60 +10,22 @@
 //! `child_*` tests, which do nothing unless their environment variable is set).
 #![cfg(all(feature = "store", feature = "issuer"))]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, NaiveDate, Utc};
-use nlf::key28::{package_code, KeyFields};
+use chrono::{DateTime, Utc};
+use common::issued::{key, keyring, nlf, ts, NOW, TIB};
 use nlf::store::{
     plan_clean_up, plan_delete, plan_install, CleanUp, DeleteTarget, InstalledSet, Store,
     StoreError,
 };
-use nlf::{Catalog, ClusterState, Keyring, Limits, Policy, Scope};
+use nlf::{Catalog, ClusterState, Limits, Policy, Scope};
 use proptest::prelude::*;
-use serde_json::{json, Value};
-
-const NOW: i64 = 1_800_000_000; // 2027-01-15
-const SECRET: [u8; 32] = [3; 32];
-const TIB: u64 = 1 << 40;
-
-fn ts(secs: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(secs, 0).unwrap()
-}
-
-fn issuer() -> nlf::issue::Issuer {
-    nlf::issue::Issuer::from_seed(&[5; 32])
-}
-
-fn keyring() -> Keyring {
-    let mut k = Keyring::new();
-    k.insert_text("v", &issuer().public_key_base64()).unwrap();
-    k.insert_key_secret("s", &SECRET).unwrap();
-    k
-}
-
-fn nlf(status_resp: Value) -> String {
-    issuer().sign(&status_resp.to_string(), &Limits::default()).unwrap()
-}
-
-fn key(
-    package: &str,
-    scope: Scope,
-    serial: u64,
-    expiry: Option<(i32, u32, u32)>,
-    eval: bool,
-) -> String {
-    let fields = KeyFields {
-        scope,
-        package_code: package_code(package).unwrap(),
-        serial_number: serial,
-        expiry: expiry.map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap()),
-        evaluation: eval,
-    };
-    nlf::key28::issue(&fields, &SECRET).unwrap().to_string()
-}
+use serde_json::json;
 
 fn cluster() -> ClusterState {
     serde_json::from_value(json!({

@@ -3,37 +3,16 @@
 //! its error tables), or a note that the rule is the crate's own.
 #![cfg(feature = "issuer")]
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use nlf::key28::{package_code, KeyFields};
+mod common;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use common::issued::{key, keyring, nlf, ts, NOW, TIB};
 use nlf::store::{
     guard, judge, plan_clean_up, plan_delete, plan_install, CleanUp, DeleteTarget, InstallPlan,
     Installation, InstalledSet, Refusal,
 };
-use nlf::{Catalog, ClusterState, FindingKind, Keyring, Limits, Policy, Scope};
+use nlf::{Catalog, ClusterState, FindingKind, Limits, Policy, Scope};
 use serde_json::{json, Value};
-
-const TIB: u64 = 1 << 40;
-const NOW: i64 = 1_800_000_000; // 2027-01-15
-const SECRET: [u8; 32] = [3; 32];
-
-fn ts(secs: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(secs, 0).unwrap()
-}
-
-fn issuer() -> nlf::issue::Issuer {
-    nlf::issue::Issuer::from_seed(&[5; 32])
-}
-
-fn keyring() -> Keyring {
-    let mut k = Keyring::new();
-    k.insert_text("v", &issuer().public_key_base64()).unwrap();
-    k.insert_key_secret("s", &SECRET).unwrap();
-    k
-}
-
-fn nlf(status_resp: Value) -> String {
-    issuer().sign(&status_resp.to_string(), &Limits::default()).unwrap()
-}
 
 /// An NLFv1 for one package, bound to `host`.
 fn v1(package: &str, scope: &str, serial: &str, host: &str, capacity_tib: Option<u64>) -> String {
@@ -52,23 +31,6 @@ fn v2(product: &str, packages: &[&str], serial: &str, updated: Option<&str>) -> 
         lic["entitlementLastUpdated"] = json!(u);
     }
     nlf(json!({"version": "2", "serialNumber": serial, "product": product, "licenses": lic}))
-}
-
-fn key(
-    package: &str,
-    scope: Scope,
-    serial: u64,
-    expiry: Option<(i32, u32, u32)>,
-    eval: bool,
-) -> String {
-    let fields = KeyFields {
-        scope,
-        package_code: package_code(package).unwrap(),
-        serial_number: serial,
-        expiry: expiry.map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap()),
-        evaluation: eval,
-    };
-    nlf::key28::issue(&fields, &SECRET).unwrap().to_string()
 }
 
 fn cluster(usage: Value) -> ClusterState {

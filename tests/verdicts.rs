@@ -3,39 +3,16 @@
 //! or says that the rule is the crate's own.
 #![cfg(feature = "issuer")]
 
-use chrono::{DateTime, NaiveDate, Utc};
-use nlf::key28::{package_code, KeyFields};
+mod common;
+
+use common::issued::{key, keyring, nlf, ts, NOW, TIB};
 use nlf::report::{Action, Risk, State};
 use nlf::{
-    Catalog, ClusterState, FeatureLicense, FindingKind, Keyring, LicensedMethod, Limits, Policy,
-    Scope, ShowStatus,
+    Catalog, ClusterState, FeatureLicense, FindingKind, LicensedMethod, Limits, Policy, Scope,
+    ShowStatus,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
-
-const TIB: u64 = 1 << 40;
-const NOW: i64 = 1_800_000_000; // 2027-01-15
-const SECRET: [u8; 32] = [3; 32];
-
-fn ts(secs: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(secs, 0).unwrap()
-}
-
-fn issuer() -> nlf::issue::Issuer {
-    nlf::issue::Issuer::from_seed(&[5; 32])
-}
-
-fn keyring() -> Keyring {
-    let mut k = Keyring::new();
-    k.insert_text("v", &issuer().public_key_base64()).unwrap();
-    k.insert_key_secret("s", &SECRET).unwrap();
-    k
-}
-
-/// A signed NLF (compact JSON text) for a `statusResp`.
-fn nlf(status_resp: Value) -> String {
-    issuer().sign(&status_resp.to_string(), &Limits::default()).unwrap()
-}
 
 fn nlf_v1(
     package: &str,
@@ -64,23 +41,6 @@ fn nlf_v2(
         lic["entitlementLastUpdated"] = json!(u);
     }
     nlf(json!({"version": "2", "serialNumber": serial, "product": product, "licenses": lic}))
-}
-
-fn key(
-    package: &str,
-    scope: Scope,
-    serial: u64,
-    expiry: Option<(i32, u32, u32)>,
-    evaluation: bool,
-) -> String {
-    let fields = KeyFields {
-        scope,
-        package_code: package_code(package).unwrap(),
-        serial_number: serial,
-        expiry: expiry.map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap()),
-        evaluation,
-    };
-    nlf::key28::issue(&fields, &SECRET).unwrap().to_string()
 }
 
 /// Every license in each named input, read, verified and expanded as the CLI does, each

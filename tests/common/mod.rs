@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+#[cfg(feature = "issuer")]
+pub mod issued;
 pub mod serve;
 
 /// The third-party vectors folder, `testdata/vectors/` in the crate (a byte-for-byte copy of the
