@@ -6,7 +6,7 @@ mod common;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use common::testdata;
+use common::{testdata, text, TempDir};
 
 fn nlf(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nlf")).args(args).output().unwrap()
@@ -24,33 +24,12 @@ fn nlf_stdin(args: &[&str], input: &[u8]) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn text(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
-}
-
 fn path(rel: &str) -> String {
-    testdata().join(rel).display().to_string()
-}
-
-/// A directory of its own for one test, removed when the test ends, passed or not (the
-/// tests used to leave theirs in the system's temporary directory).
-struct TempDir(tempfile::TempDir);
-
-impl std::ops::Deref for TempDir {
-    type Target = std::path::Path;
-    fn deref(&self) -> &std::path::Path {
-        self.0.path()
-    }
-}
-
-impl AsRef<std::path::Path> for TempDir {
-    fn as_ref(&self) -> &std::path::Path {
-        self.0.path()
-    }
+    common::testdata_arg(rel)
 }
 
 fn temp_dir(name: &str) -> TempDir {
-    TempDir(tempfile::Builder::new().prefix(&format!("nlf-cli--{name}-")).tempdir().unwrap())
+    common::temp_dir("nlf-cli", name)
 }
 
 #[test]

@@ -3,15 +3,15 @@
 //! (0 done, 1 refused, 2 usage or I/O).
 #![cfg(feature = "cli")]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::text;
+
 fn nlf(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nlf")).args(args).env("USER", "tester").output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
 }
 
 fn demo() -> PathBuf {

@@ -45,6 +45,38 @@ pub fn testdata() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata")
 }
 
+/// A path under the crate's testdata folder, as a command-line argument.
+pub fn testdata_arg(rel: &str) -> String {
+    testdata().join(rel).display().to_string()
+}
+
+/// A command's standard output and then its standard error, as text.
+pub fn text(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
+}
+
+/// A directory of its own for one test, removed when the test ends, passed or not (the
+/// tests used to leave theirs in the system's temporary directory).
+pub struct TempDir(tempfile::TempDir);
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<std::path::Path> for TempDir {
+    fn as_ref(&self) -> &std::path::Path {
+        self.0.path()
+    }
+}
+
+/// A new [`TempDir`] named after its test file (`prefix`) and test (`name`).
+pub fn temp_dir(prefix: &str, name: &str) -> TempDir {
+    TempDir(tempfile::Builder::new().prefix(&format!("{prefix}--{name}-")).tempdir().unwrap())
+}
+
 /// SplitMix64: a deterministic stream from one seed (a proptest-chosen one, or a fixed one for
 /// the same mix on every run).
 pub struct Rng(pub u64);
