@@ -177,6 +177,16 @@ pub struct CleanUpOutcome {
 /// A license store in an SQLite database file.
 pub struct Store {
     conn: Connection,
+    /// Everything loading needs besides the connection, kept apart from it so that a change
+    /// can hold the connection as its transaction and read with this.
+    reader: Reader,
+    /// Whether [`Store::batch`] has a transaction open: changes are then savepoints in it.
+    batch_open: bool,
+}
+
+/// What loading needs besides the connection: the trust and catalog to verify and expand
+/// rows with, the limits to read them under, and what this connection verified and loaded.
+struct Reader {
     keyring: Keyring,
     catalog: Catalog,
     limits: Limits,
@@ -187,8 +197,6 @@ pub struct Store {
     verified: RefCell<Verified>,
     /// The set as this connection last loaded or changed it (see [`Cached`]).
     cache: RefCell<Option<Cached>>,
-    /// Whether [`Store::batch`] has a transaction open: changes are then savepoints in it.
-    batch_open: bool,
 }
 
 /// What this connection last loaded, or made by a change of its own: still what the store
@@ -204,17 +212,7 @@ struct Cached {
     loaded: Arc<Loaded>,
 }
 
-/// What loading needs besides the connection (borrowed apart from it, since a change holds
-/// the connection as its transaction).
-struct Reading<'s> {
-    keyring: &'s Keyring,
-    catalog: &'s Catalog,
-    limits: &'s Limits,
-    verified: &'s RefCell<Verified>,
-    cache: &'s RefCell<Option<Cached>>,
-}
-
-impl Reading<'_> {
+impl Reader {
     /// The set as `conn` (the store's connection, or a change's transaction of it) sees it,
     /// and the data version it is as of: the [`Cached`] one while it is current, else read and
     /// remembered.
@@ -226,7 +224,8 @@ impl Reading<'_> {
                 return Ok((version, Arc::clone(&c.loaded)));
             }
         }
-        let loaded = Arc::new(load(conn, self.keyring, self.catalog, self.limits, self.verified)?);
+        let loaded =
+            Arc::new(load(conn, &self.keyring, &self.catalog, &self.limits, &self.verified)?);
         *self.cache.borrow_mut() = Some(Cached { version, changes, loaded: Arc::clone(&loaded) });
         Ok((version, loaded))
     }
@@ -376,21 +375,20 @@ impl Store {
             tx.pragma_update(None, "user_version", i + 1)?;
         }
         tx.commit()?;
-        Ok(Store {
-            conn,
+        let reader = Reader {
             keyring,
             catalog,
             limits: Limits::default(),
             verified: RefCell::default(),
             cache: RefCell::default(),
-            batch_open: false,
-        })
+        };
+        Ok(Store { conn, reader, batch_open: false })
     }
 
     /// Use these limits when reading requests and stored licenses.
     #[must_use]
     pub fn with_limits(mut self, limits: Limits) -> Store {
-        self.limits = limits;
+        self.reader.limits = limits;
         self
     }
 
@@ -419,7 +417,7 @@ impl Store {
             Ok(()) => Ok(result),
             Err(e) => {
                 // What the batch's changes left is not in the store after all.
-                self.cache.take();
+                self.reader.cache.take();
                 // A failed COMMIT may leave the transaction open; end it so the next change
                 // starts clean. Its own failure adds nothing to report.
                 if !self.conn.is_autocommit() {
@@ -432,7 +430,7 @@ impl Store {
 
     /// The catalog the store resolves package names with.
     pub fn catalog(&self) -> &Catalog {
-        &self.catalog
+        &self.reader.catalog
     }
 
     /// The schema version of the database.
@@ -456,30 +454,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Database`] or [`StoreError::Schema`].
     pub fn load(&self) -> Result<Loaded, StoreError> {
-        Ok((*self.reading().loaded(&self.conn)?.1).clone())
-    }
-
-    fn reading(&self) -> Reading<'_> {
-        Reading {
-            keyring: &self.keyring,
-            catalog: &self.catalog,
-            limits: &self.limits,
-            verified: &self.verified,
-            cache: &self.cache,
-        }
-    }
-
-    /// The connection and the rest apart, for a change: the change holds the one as its
-    /// transaction and reads with the other.
-    fn parts(&mut self) -> (&mut Connection, Reading<'_>, bool) {
-        let reading = Reading {
-            keyring: &self.keyring,
-            catalog: &self.catalog,
-            limits: &self.limits,
-            verified: &self.verified,
-            cache: &self.cache,
-        };
-        (&mut self.conn, reading, self.batch_open)
+        Ok((*self.reader.loaded(&self.conn)?.1).clone())
     }
 
     /// Run one change: begin its transaction (a savepoint inside an open batch), load the set
@@ -491,19 +466,19 @@ impl Store {
         &mut self,
         body: impl FnOnce(
             &Connection,
-            &Reading<'_>,
+            &Reader,
             Arc<Loaded>,
             Option<DateTime<Utc>>,
         ) -> Result<Done<T>, StoreError>,
     ) -> Result<T, StoreError> {
-        let (conn, reading, batch_open) = self.parts();
-        let tx = begin(&mut *conn, batch_open)?;
-        let (version, loaded) = reading.loaded(&tx)?;
+        let reader = &self.reader;
+        let tx = begin(&mut self.conn, self.batch_open)?;
+        let (version, loaded) = reader.loaded(&tx)?;
         let mark = read_mark(&tx)?;
-        let done = body(&tx, &reading, loaded, mark)?;
+        let done = body(&tx, reader, loaded, mark)?;
         write_mark(&tx, done.mark)?;
         tx.commit()?;
-        reading.remember(conn, version, done.after);
+        reader.remember(&self.conn, version, done.after);
         done.result
     }
 
@@ -575,9 +550,9 @@ impl Store {
         now: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<Assessment, StoreError> {
-        self.change(|_, reading, loaded, mark| {
+        self.change(|_, reader, loaded, mark| {
             let (assessment, mark) =
-                rules::judge(&loaded.set, mark, cluster, now, policy, reading.catalog);
+                rules::judge(&loaded.set, mark, cluster, now, policy, &reader.catalog);
             Ok(Done { result: Ok(assessment), after: loaded, mark })
         })
     }
@@ -594,14 +569,14 @@ impl Store {
         now: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<InstallOutcome, StoreError> {
-        self.change(|tx, reading, loaded, mark| {
+        self.change(|tx, reader, loaded, mark| {
             let g = rules::guard(mark, now, policy);
             let plan = rules::plan_install(
                 &loaded.set,
                 request,
-                reading.keyring,
-                reading.catalog,
-                reading.limits,
+                &reader.keyring,
+                &reader.catalog,
+                &reader.limits,
                 cluster,
                 g.at,
                 policy,
@@ -676,10 +651,10 @@ impl Store {
         now: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<DeleteOutcome, StoreError> {
-        self.change(|tx, reading, loaded, mark| {
+        self.change(|tx, reader, loaded, mark| {
             let g = rules::guard(mark, now, policy);
             let plan =
-                rules::plan_delete(&loaded.set, target, reading.catalog, cluster, g.at, policy);
+                rules::plan_delete(&loaded.set, target, &reader.catalog, cluster, g.at, policy);
             let rollback_at = g.rollback.as_ref().map(|_| now);
             match plan {
                 Ok(plan) => {
@@ -737,10 +712,10 @@ impl Store {
         now: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<CleanUpOutcome, StoreError> {
-        self.change(|tx, reading, loaded, mark| {
+        self.change(|tx, reader, loaded, mark| {
             let g = rules::guard(mark, now, policy);
             let plan =
-                rules::plan_clean_up(&loaded.set, what, reading.catalog, cluster, g.at, policy);
+                rules::plan_clean_up(&loaded.set, what, &reader.catalog, cluster, g.at, policy);
             let mut changes = Vec::new();
             for (l, why) in &plan.removed {
                 if !simulate {
