@@ -248,15 +248,6 @@ fn criterion_groups(c: &mut Criterion, s: &Setup) {
     group.finish();
 }
 
-/// 32 clients mixing GETs (collection and by name) with installs and deletes of their own
-/// CDMI licenses (a package already licensed, so the collection keeps its size) until `stop`:
-/// 10 % installs, 10 % deletes, 30 % GETs of the collection, 50 % GETs by name. With `rate`,
-/// the clients together send about that many requests per second (each one every 32/rate
-/// seconds, a late one not made up for); without, each sends its next request as soon as the
-/// last is answered, which keeps the machine saturated whatever a request costs.
-///
-/// With `bare`, every request is instead a GET of the bare route: the same clients and bytes
-/// with no server work, the floor a saturating closed loop sets on this machine.
 /// What the 32 background clients send.
 #[derive(Clone, Copy, PartialEq)]
 enum Mix {
@@ -265,10 +256,27 @@ enum Mix {
     /// Issue 12's load test: 20,000 GETs to 2,000 installs and deletes, one change in eleven
     /// (half installs, half deletes), the GETs split as in `Heavy` (3 collection to 5 by name).
     Issue,
-    /// The bare route and nothing else.
+    /// GETs of the bare route and nothing else: the same clients and bytes with no server
+    /// work, the floor a saturating closed loop sets on this machine.
     Bare,
 }
 
+impl Mix {
+    /// The weights of an install, a delete, a GET of the collection and a GET by name.
+    fn weights(self) -> [u64; 4] {
+        match self {
+            Mix::Issue => [2, 2, 15, 25],
+            Mix::Heavy | Mix::Bare => [1, 1, 3, 5],
+        }
+    }
+}
+
+/// 32 clients sending `mix` until `stop`: GETs (collection and by name) with installs and
+/// deletes of their own CDMI licenses (a package already licensed, so the collection keeps
+/// its size), or the bare route alone. With `rate`, the clients together send about that many
+/// requests per second (each one every 32/rate seconds, a late one not made up for); without,
+/// each sends its next request as soon as the last is answered, which keeps the machine
+/// saturated whatever a request costs.
 fn background(
     s: &Setup,
     stop: &Arc<AtomicBool>,
@@ -306,19 +314,24 @@ fn background(
                     done.fetch_add(1, Ordering::Relaxed);
                     continue;
                 }
-                // Slots of 40 (Heavy) or 44 (Issue): installs, deletes, collection, by name.
-                let (slot, ends) = match mix {
-                    Mix::Issue => (rng % 44, [2, 4, 19]),
-                    _ => (rng % 40, [4, 8, 20]),
-                };
-                if slot < ends[0] {
-                    install(&http, &base, text).await;
-                } else if slot < ends[1] {
-                    delete(&http, &base, "cdmi", *serial).await;
-                } else if slot < ends[2] {
-                    get(&http, &format!("{base}{COLLECTION}?fields=*")).await;
-                } else {
-                    get(&http, &format!("{base}{COLLECTION}/nfs")).await;
+                let weights = mix.weights();
+                let mut pick = rng % weights.iter().sum::<u64>();
+                let mut kind = 0;
+                while pick >= weights[kind] {
+                    pick -= weights[kind];
+                    kind += 1;
+                }
+                match kind {
+                    0 => install(&http, &base, text).await,
+                    1 => {
+                        delete(&http, &base, "cdmi", *serial).await;
+                    }
+                    2 => {
+                        get(&http, &format!("{base}{COLLECTION}?fields=*")).await;
+                    }
+                    _ => {
+                        get(&http, &format!("{base}{COLLECTION}/nfs")).await;
+                    }
                 }
                 done.fetch_add(1, Ordering::Relaxed);
             }
@@ -401,7 +414,6 @@ fn timed(s: &Setup, label: &str, only_gets: bool) {
 
 /// [`timed`] while [`background`] runs at `rate` (or saturating), and what the background
 /// clients were served meanwhile.
-/// With `bare`, the background clients GET the bare route instead (saturating only).
 fn under_load(s: &Setup, rate: Option<f64>, mix: Mix) {
     let (stop, done) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
     background(s, &stop, &done, rate, mix);
