@@ -3,10 +3,13 @@
 //! the CLI's `nlf serve` / `nlf passwd` (refusals, graceful shutdown).
 #![cfg(all(feature = "server", feature = "cli"))]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use common::demo;
 use nlf::server::{self, auth::hash_password, Options, ServeOptions, ServerState};
 use nlf::store::Store;
 use nlf::{Catalog, ClusterState, Keyring};
@@ -15,10 +18,6 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 
 const COLLECTION: &str = "/api/cluster/licensing/licenses";
-
-fn demo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/demo")
-}
 
 fn at() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2027-01-01T00:00:00Z").unwrap().with_timezone(&Utc)

@@ -8,16 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+use common::demo;
 use common::serve::Serve;
 use nlf::store::Store;
 use nlf::Catalog;
 
 fn nlf() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nlf"))
-}
-
-fn demo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/demo")
 }
 
 /// A store directory with the demo's trust and cluster, and an admin `admin` / `change-me`.

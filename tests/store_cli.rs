@@ -5,17 +5,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::text;
+use common::{demo, text};
 
 fn nlf(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nlf")).args(args).env("USER", "tester").output().unwrap()
-}
-
-fn demo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/demo")
 }
 
 /// A store directory with the demo's trust and cluster state, and no licenses yet.

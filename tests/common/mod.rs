@@ -45,6 +45,11 @@ pub fn testdata() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata")
 }
 
+/// The demo store directory, `testdata/demo` (trust, cluster and licenses).
+pub fn demo() -> PathBuf {
+    testdata().join("demo")
+}
+
 /// A path under the crate's testdata folder, as a command-line argument.
 pub fn testdata_arg(rel: &str) -> String {
     testdata().join(rel).display().to_string()
